@@ -1,0 +1,122 @@
+import { SelmixError } from "@selmix/core";
+import { effectivePairs, gainMatrix, samplingDistribution, topPairs } from "@selmix/gain";
+import { createObjective, fromValues, isObjectiveName, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
+import type { Command } from "commander";
+import { parseMatrix, parseVector, toRowArrays } from "../matrix-json.ts";
+import { action, parseNumber, printJson, readJsonFile } from "../run.ts";
+import { formatTable } from "../table.ts";
+
+interface GainCliOptions {
+  readonly state: string;
+  readonly objective: string;
+  readonly temperature: number;
+  readonly lambdaMin: number;
+  readonly rate?: number;
+  readonly memory?: number;
+  readonly headFraction?: number;
+  readonly coverageAlpha?: number;
+  readonly coverageTau?: number;
+  readonly lambdaMax?: number;
+  readonly targetTerm: string;
+  readonly prior: string;
+  readonly scale: string;
+  readonly top: number;
+  readonly json?: boolean;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new SelmixError("INVALID_ARGUMENT", `${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  }
+  return value as T;
+}
+
+/** `selmix gain`: the gain matrix and sampling distribution of a saved validation state. */
+export function registerGainCommand(program: Command): void {
+  program
+    .command("gain")
+    .description(
+      'gain matrix and pair-sampling distribution from a JSON state {"confusion": KxK, "prototypes": Kxd, "head": {"weights": Kxd, "bias": K}, "multipliers"?: K}',
+    )
+    .requiredOption("--state <file>", "JSON state file")
+    .requiredOption("--objective <name>", `one of ${OBJECTIVE_NAMES.join(", ")}`)
+    .option("--temperature <t>", "softmax temperature T of the sampling distribution", parseNumber, 0.1)
+    .option("--lambda-min <l>", "mixup lambda ~ U(l, 1); the gain uses its mean", parseNumber, 0.6)
+    .option("--rate <omega>", "min-recall multiplier rate (default 50)", parseNumber)
+    .option("--memory <beta>", "min-recall multiplier memory in [0, 1] (default 0)", parseNumber)
+    .option("--head-fraction <f>", "fraction of classes (by index) that are head (default 0.9)", parseNumber)
+    .option("--coverage-alpha <a>", "coverage target alpha/K (default 0.95)", parseNumber)
+    .option("--coverage-tau <tau>", "coverage multiplier scale (default 0.01)", parseNumber)
+    .option("--lambda-max <l>", "largest coverage multiplier (default 100)", parseNumber)
+    .option("--target-term <t>", "reference (z_i.z_q) or exact (mixed prototype)", "reference")
+    .option("--prior <p>", "uniform (1/prior = K, reference) or validation (row sums)", "uniform")
+    .option("--scale <s>", "absolute (G/T) or spread (G/(T*std G), scale-free)", "absolute")
+    .option("--top <n>", "pairs to list in the summary", parseNumber, 10)
+    .option("--json", 'print one JSON object {"gain", "distribution", "multipliers"}')
+    .action(
+      action((options: GainCliOptions) => {
+        if (!isObjectiveName(options.objective)) {
+          throw new SelmixError("INVALID_ARGUMENT", `unknown objective "${options.objective}"; expected one of ${OBJECTIVE_NAMES.join(", ")}`);
+        }
+        const state = readJsonFile(options.state);
+        if (typeof state !== "object" || state === null || Array.isArray(state)) {
+          throw new SelmixError("INVALID_SHAPE", `${options.state}: must hold a JSON object with confusion, prototypes and head`);
+        }
+        const s = state as Record<string, unknown>;
+        const confusion = parseMatrix(s.confusion, "confusion");
+        const k = confusion.rows;
+        if (confusion.cols !== k) throw new SelmixError("INVALID_SHAPE", `confusion must be K x K, got ${k} x ${confusion.cols}`);
+        const cm = fromValues(k, confusion.data, "confusion");
+        const prototypes = parseMatrix(s.prototypes, "prototypes", k);
+        const head = s.head as Record<string, unknown> | undefined;
+        if (typeof head !== "object" || head === null) throw new SelmixError("INVALID_SHAPE", "head must be an object with weights and bias");
+        const weights = parseMatrix(head.weights, "head.weights", k, prototypes.cols);
+        const bias = parseVector(head.bias, "head.bias", k);
+        const multipliers = s.multipliers === undefined || s.multipliers === null ? null : parseVector(s.multipliers, "multipliers", k);
+        const objectiveOptions: ObjectiveOptions = {
+          ...(options.rate === undefined ? {} : { rate: options.rate }),
+          ...(options.memory === undefined ? {} : { memory: options.memory }),
+          ...(options.headFraction === undefined ? {} : { split: { headFraction: options.headFraction } }),
+          ...(options.coverageAlpha === undefined ? {} : { coverageAlpha: options.coverageAlpha }),
+          ...(options.coverageTau === undefined ? {} : { coverageTau: options.coverageTau }),
+          ...(options.lambdaMax === undefined ? {} : { lambdaMax: options.lambdaMax }),
+        };
+        const objective = createObjective(options.objective, objectiveOptions);
+        const result = gainMatrix(
+          { confusion: cm, prototypes: prototypes.data, weights: weights.data, bias, dim: prototypes.cols, objective, state: { multipliers } },
+          {
+            lambdaMin: options.lambdaMin,
+            targetTerm: oneOf("--target-term", options.targetTerm, ["reference", "exact"]),
+            prior: oneOf("--prior", options.prior, ["uniform", "validation"]),
+          },
+        );
+        const distribution = samplingDistribution(result.gain, {
+          temperature: options.temperature,
+          scale: oneOf("--scale", options.scale, ["absolute", "spread"]),
+        });
+        const outMultipliers = result.linearization.state.multipliers;
+        if (options.json) {
+          printJson({
+            gain: toRowArrays(result.gain, k),
+            distribution: toRowArrays(distribution, k),
+            multipliers: outMultipliers === null ? null : Array.from(outMultipliers),
+          });
+          return;
+        }
+        const top = topPairs(result.gain, k, Math.max(1, Math.floor(options.top)));
+        process.stdout.write(
+          `objective ${objective.name}, K = ${k}, d = ${prototypes.cols}, objective value ${objective.value(cm).toFixed(4)}\n` +
+            `effective number of pairs ${effectivePairs(distribution).toFixed(1)} of ${k * k}` +
+            (result.fallbackEntries > 0 ? `, ${result.fallbackEntries} entries by the streaming fallback` : "") +
+            "\n\n" +
+            formatTable(
+              ["pair (i <- j)", "gain", "probability"],
+              top.map(({ i, j, value }) => [`${i} <- ${j}`, value.toExponential(3), distribution[i * k + j]!.toFixed(4)]),
+            ),
+        );
+        if (outMultipliers !== null) {
+          process.stdout.write(`\nmultipliers: ${Array.from(outMultipliers, (v) => v.toFixed(3)).join(" ")}\n`);
+        }
+      }),
+    );
+}

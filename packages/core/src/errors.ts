@@ -1,0 +1,50 @@
+/**
+ * Every failure a caller may want to branch on. Add members; never rename one.
+ *
+ * - `INVALID_SHAPE`: an array or matrix has the wrong dimensions.
+ * - `INVALID_VALUE`: a number is NaN, infinite, negative or out of its range.
+ * - `INVALID_ARGUMENT`: an option or name is not one of the accepted ones.
+ * - `EMPTY_CLASS`: a class has no samples where at least one is needed.
+ * - `PARSE_ERROR`: a file or string could not be parsed.
+ * - `CORRUPT_FILE`: a file is truncated or its content contradicts its header.
+ * - `NOT_FOUND`: a file, dataset or checkpoint does not exist.
+ * - `CHECKSUM_MISMATCH`: decoded content differs from the known SHA-256.
+ * - `BACKEND_UNAVAILABLE`: the requested tfjs backend cannot be initialised.
+ * - `MISMATCH`: two artefacts that must agree (checkpoint vs model, manifest vs data) do not.
+ */
+export type SelmixErrorCode =
+  | "INVALID_SHAPE"
+  | "INVALID_VALUE"
+  | "INVALID_ARGUMENT"
+  | "EMPTY_CLASS"
+  | "PARSE_ERROR"
+  | "CORRUPT_FILE"
+  | "NOT_FOUND"
+  | "CHECKSUM_MISMATCH"
+  | "BACKEND_UNAVAILABLE"
+  | "MISMATCH";
+
+/**
+ * The one error class of @selmix. Branch on {@link SelmixError.code}; the message is for humans and names the
+ * offending argument or file first.
+ *
+ * @example
+ * ```ts
+ * throw new SelmixError("INVALID_VALUE", "temperature must be > 0, got -1");
+ * ```
+ */
+export class SelmixError extends Error {
+  override readonly name = "SelmixError";
+  /** Machine-readable reason. */
+  readonly code: SelmixErrorCode;
+
+  constructor(code: SelmixErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True when `value` is a {@link SelmixError}, optionally with the given `code`. */
+export function isSelmixError(value: unknown, code?: SelmixErrorCode): value is SelmixError {
+  return value instanceof SelmixError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,66 @@
+// Test-only helpers that write tiny files in every supported format. Not part of the package's API or build.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A fresh temporary folder and its cleanup. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "selmix-datasets-"));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Deterministic pseudo-pixels: byte `i` of image `n` of a file tagged `tag`. */
+export function pixel(tag: number, n: number, i: number): number {
+  return (tag * 31 + n * 7 + i * 13 + ((i * i) >> 3)) & 0xff;
+}
+
+/** CIFAR records (CHW planes) with the given labels (`[coarse, fine]` pairs for CIFAR-100). */
+export function cifarBytes(labels: readonly (number | readonly [number, number])[], tag = 0): Uint8Array {
+  const labelBytes = typeof labels[0] === "number" ? 1 : 2;
+  const record = labelBytes + 3072;
+  const out = new Uint8Array(labels.length * record);
+  labels.forEach((label, n) => {
+    if (typeof label === "number") out[n * record] = label;
+    else out.set(label, n * record);
+    for (let i = 0; i < 3072; i++) out[n * record + labelBytes + i] = pixel(tag, n, i);
+  });
+  return out;
+}
+
+/** STL-10 images: 3 column-major planes of 96 x 96 each. */
+export function stlImageBytes(count: number, tag = 0): Uint8Array {
+  const out = new Uint8Array(count * 27648);
+  for (let n = 0; n < count; n++) for (let i = 0; i < 27648; i++) out[n * 27648 + i] = pixel(tag, n, i);
+  return out;
+}
+
+/** A ustar archive holding `files` (name -> bytes), with the two zero end blocks. */
+export function tarBytes(files: Readonly<Record<string, Uint8Array>>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const enc = new TextEncoder();
+  for (const [name, data] of Object.entries(files)) {
+    const header = new Uint8Array(512);
+    header.set(enc.encode(name), 0);
+    header.set(enc.encode("0000644\0"), 100);
+    header.set(enc.encode("0000000\0"), 108);
+    header.set(enc.encode("0000000\0"), 116);
+    header.set(enc.encode(`${data.length.toString(8).padStart(11, "0")}\0`), 124);
+    header.set(enc.encode("00000000000\0"), 136);
+    header[156] = 0x30;
+    header.set(enc.encode("ustar\0"), 257);
+    header.set(enc.encode("00"), 263);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((a, b) => a + b, 0);
+    header.set(enc.encode(`${sum.toString(8).padStart(6, "0")}\0 `), 148);
+    parts.push(header, data, new Uint8Array((512 - (data.length % 512)) % 512));
+  }
+  parts.push(new Uint8Array(1024));
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+import { SelmixError } from "@selmix/core";
+
+/** How G becomes the pair-sampling distribution. */
+export interface DistributionOptions {
+  /** Softmax temperature T: P ∝ exp(G / T). Smaller is greedier. @defaultValue 0.1 */
+  readonly temperature?: number;
+  /**
+   * `"absolute"`: softmax of G / T (the reference). `"spread"`: softmax of G / (T · std(G)), a scale-free
+   * temperature, so the same T means the same greediness whatever the feature norms. @defaultValue "absolute"
+   */
+  readonly scale?: "absolute" | "spread";
+  /** Added to every entry before the final renormalisation. @defaultValue 1e-8 */
+  readonly epsilon?: number;
+}
+
+function standardDeviation(g: Float64Array): number {
+  let mean = 0;
+  for (const v of g) mean += v;
+  mean /= g.length;
+  let v2 = 0;
+  for (const v of g) v2 += (v - mean) ** 2;
+  return Math.sqrt(v2 / g.length);
+}
+
+/**
+ * The SelMix pair-sampling distribution: softmax over all K² entries of G/T, times the mask [G > 0], plus ε
+ * everywhere, renormalised to sum to 1 (the reference's rule). Uniform over the K² pairs when no gain is positive.
+ *
+ * @param gain - row-major [K, K] gain matrix.
+ * @returns row-major [K, K] probabilities summing to 1.
+ * @throws {@link SelmixError} `INVALID_VALUE` if T is not > 0 or a gain is not finite.
+ */
+export function samplingDistribution(gain: Float64Array, options: DistributionOptions = {}): Float64Array {
+  const t = options.temperature ?? 0.1;
+  const epsilon = options.epsilon ?? 1e-8;
+  if (!(Number.isFinite(t) && t > 0)) throw new SelmixError("INVALID_VALUE", `temperature must be > 0, got ${t}`);
+  if (!(epsilon >= 0)) throw new SelmixError("INVALID_VALUE", `epsilon must be >= 0, got ${epsilon}`);
+  let max = Number.NEGATIVE_INFINITY;
+  let anyPositive = false;
+  for (let i = 0; i < gain.length; i++) {
+    const g = gain[i]!;
+    if (!Number.isFinite(g)) throw new SelmixError("INVALID_VALUE", `gain[${i}] is ${g}`);
+    if (g > max) max = g;
+    if (g > 0) anyPositive = true;
+  }
+  if (!anyPositive) return new Float64Array(gain.length).fill(1 / gain.length);
+  let effectiveT = t;
+  if (options.scale === "spread") {
+    const sd = standardDeviation(gain);
+    if (sd > 0) effectiveT = t * sd;
+  }
+  let z = 0;
+  for (const g of gain) z += Math.exp((g - max) / effectiveT);
+  const p = gain.map((g) => (g > 0 ? Math.exp((g - max) / effectiveT) / z : 0) + epsilon);
+  const total = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / total);
+}
+
+/**
+ * exp(entropy): how many pairs the distribution effectively spreads over (1 = a single pair, K² = uniform).
+ * A diagnostic for a collapsed sampler.
+ */
+export function effectivePairs(distribution: Float64Array): number {
+  let h = 0;
+  for (const p of distribution) if (p > 0) h -= p * Math.log(p);
+  return Math.exp(h);
+}
+
+/** One entry of a K×K matrix, for reports. */
+export interface PairValue {
+  readonly i: number;
+  readonly j: number;
+  readonly value: number;
+}
+
+/** The `count` largest entries of a row-major K×K matrix, largest first. */
+export function topPairs(matrix: Float64Array, numClasses: number, count: number): PairValue[] {
+  const order = Array.from(matrix.keys()).sort((a, b) => matrix[b]! - matrix[a]!);
+  return order.slice(0, count).map((idx) => ({ i: Math.floor(idx / numClasses), j: idx % numClasses, value: matrix[idx]! }));
+}

@@ -1,0 +1,35 @@
+import type { ConfusionMatrix } from "./confusion.ts";
+
+/** Multipliers carried from one gain refresh to the next (null for objectives without any). */
+export interface ObjectiveState {
+  readonly multipliers: Float64Array | null;
+}
+
+/** What the gain needs from an objective at one refresh. */
+export interface Linearization {
+  /** D = ∂ψ/∂C, row-major K×K, evaluated where the objective's rule says (see each objective). */
+  readonly derivative: Float64Array;
+  /** The gain rate is divided by this (max λ + 1 for the coverage objectives, else 1). */
+  readonly normalizer: number;
+  /** The multipliers after this refresh; pass them back as `previous` at the next one. */
+  readonly state: ObjectiveState;
+}
+
+/**
+ * A SelMix objective: a metric ψ of the validation confusion matrix plus its multiplier policy. Built-ins and
+ * plug-ins share this interface, so the gain never knows the difference.
+ */
+export interface Objective {
+  readonly name: string;
+  /** ψ at a confusion matrix: what fine-tuning maximises and what checkpoint selection compares. */
+  value(cm: ConfusionMatrix): number;
+  /**
+   * Updates the multipliers from the (unclipped) confusion matrix and linearises ψ.
+   *
+   * @param previous - the state returned by the previous refresh; omitted at the first one.
+   */
+  linearize(cm: ConfusionMatrix, previous?: ObjectiveState): Linearization;
+}
+
+/** The reference clips the joint confusion matrix at this value before computing derivatives and the gain. */
+export const CONFUSION_CLIP = 1e-7;

@@ -1,0 +1,13 @@
+export { activeBackend, BACKEND_ORDER, initBackend } from "./backend.ts";
+export type { BackendAttempt, BackendChoice, BackendInfo, BackendName, InitBackendOptions } from "./backend.ts";
+export { registerWasmTrainingKernels, wasmTrainingKernelLevel } from "./wasm-kernels.ts";
+export type { WasmKernelLevel } from "./wasm-kernels.ts";
+export { createModel, MODEL_ARCHS } from "./create-model.ts";
+export type { CreateModelOptions } from "./create-model.ts";
+export type { HeadWeights, Model, ModelArch, ParamGroups } from "./model.ts";
+export type { BnMode } from "./layers/batch-norm.ts";
+export type { NamedArray, ParamGroup, WeightSpec } from "./layers/params.ts";
+export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from "./checkpoint-format.ts";
+export type { CheckpointData, CheckpointMetadata, JsonValue } from "./checkpoint-format.ts";
+export { assertCheckpointMatches, loadCheckpoint, modelFromCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export type { SaveCheckpointOptions } from "./checkpoint.ts";

@@ -1,0 +1,5 @@
+// tfjs-core's Node entry point registers kernels but no gradients; its `dist/register_all_gradients.js` is an
+// extension-less ES module that Node cannot load. tfjs-layers' Node bundle registers every gradient of tfjs-core
+// into the process-global registry that tfjs-core reads (one registry for the whole process), so importing it for
+// its side effect makes `tf.grads` / `tf.variableGrads` work.
+import "@tensorflow/tfjs-layers";

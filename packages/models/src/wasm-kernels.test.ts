@@ -1,0 +1,182 @@
+import fc from "fast-check";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, test } from "vitest";
+import { initBackend } from "./backend.ts";
+import { expectAllClose, randomArray, runOn } from "./test-utils/helpers.ts";
+import { wasmTrainingKernelLevel } from "./wasm-kernels.ts";
+
+const RUNS = Math.min(Number(process.env.FC_NUM_RUNS ?? 40), 40);
+
+type Padding = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: [number, number];
+  pad: Padding;
+  seed: number;
+}
+
+const arbConv: fc.Arbitrary<ConvCase> = fc
+  .record({
+    n: fc.integer({ min: 1, max: 4 }),
+    h: fc.integer({ min: 1, max: 11 }),
+    w: fc.integer({ min: 1, max: 11 }),
+    cin: fc.integer({ min: 1, max: 5 }),
+    cout: fc.integer({ min: 1, max: 6 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    padKind: fc.constantFrom("same", "valid", "explicit"),
+    explicit: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
+    seed: fc.nat(),
+  })
+  .map(({ padKind, explicit, ...c }) => {
+    const pad: Padding =
+      padKind === "explicit"
+        ? [[0, 0], [explicit[0], explicit[1]], [explicit[2], explicit[3]], [0, 0]]
+        : (padKind as "same" | "valid");
+    return { ...c, pad };
+  })
+  .filter((c) => {
+    // the output must be non-empty
+    const ph = c.pad === "valid" ? 0 : c.pad === "same" ? c.kh - 1 : c.pad[1][0] + c.pad[1][1];
+    const pw = c.pad === "valid" ? 0 : c.pad === "same" ? c.kw - 1 : c.pad[2][0] + c.pad[2][1];
+    return c.h + ph >= c.kh && c.w + pw >= c.kw;
+  });
+
+function outShape(c: ConvCase): [number, number, number, number] {
+  const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, 1, c.pad);
+  return info.outShape as [number, number, number, number];
+}
+
+beforeAll(async () => {
+  const info = await initBackend({ name: "wasm" });
+  expect(info.name).toBe("wasm");
+  expect(wasmTrainingKernelLevel()).toBe("fast");
+});
+
+describe("wasm training kernels agree with the cpu backend", () => {
+  test("Conv2DBackpropFilter (random N, H, W, Cin, Cout, kernel, stride, padding)", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbConv, async (c) => {
+        const xs = [c.n, c.h, c.w, c.cin] as const;
+        const ys = outShape(c);
+        const x = randomArray(xs.reduce((a, b) => a * b), c.seed);
+        const dy = randomArray(ys.reduce((a, b) => a * b), c.seed + 1);
+        const run = (): tf.Tensor =>
+          tf.engine().runKernel(
+            "Conv2DBackpropFilter",
+            { x: tf.tensor4d(x, [...xs]), dy: tf.tensor4d(dy, ys) },
+            { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] } as never,
+          ) as tf.Tensor;
+        const [expected] = await runOn("cpu", run);
+        const before = tf.memory().numTensors;
+        const [actual] = await runOn("wasm", run);
+        expect(tf.memory().numTensors).toBe(before);
+        expectAllClose(actual!, expected!);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("Conv2DBackpropInput (random N, H, W, Cin, Cout, kernel, stride, padding)", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbConv, async (c) => {
+        const xs: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+        const fs: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
+        const ys = outShape(c);
+        const f = randomArray(fs.reduce((a, b) => a * b), c.seed);
+        const dy = randomArray(ys.reduce((a, b) => a * b), c.seed + 1);
+        const run = (): tf.Tensor =>
+          tf.engine().runKernel(
+            "Conv2DBackpropInput",
+            { dy: tf.tensor4d(dy, ys), filter: tf.tensor4d(f, fs) },
+            { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: xs } as never,
+          ) as tf.Tensor;
+        const [expected] = await runOn("cpu", run);
+        const before = tf.memory().numTensors;
+        const [actual] = await runOn("wasm", run);
+        expect(tf.memory().numTensors).toBe(before);
+        expectAllClose(actual!, expected!);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("BatchMatMul with transposeA / transposeB and batch dimensions", async () => {
+    const arb = fc.record({
+      batch: fc.integer({ min: 0, max: 3 }),
+      m: fc.integer({ min: 1, max: 17 }),
+      k: fc.integer({ min: 1, max: 17 }),
+      n: fc.integer({ min: 1, max: 17 }),
+      ta: fc.boolean(),
+      tb: fc.boolean(),
+      seed: fc.nat(),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ batch, m, k, n, ta, tb, seed }) => {
+        const lead = batch === 0 ? [] : [batch];
+        const aShape = [...lead, ...(ta ? [k, m] : [m, k])];
+        const bShape = [...lead, ...(tb ? [n, k] : [k, n])];
+        const a = randomArray(aShape.reduce((p, d) => p * d, 1), seed);
+        const b = randomArray(bShape.reduce((p, d) => p * d, 1), seed + 1);
+        const run = (): tf.Tensor => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb);
+        const [expected] = await runOn("cpu", run);
+        const before = tf.memory().numTensors;
+        const [actual] = await runOn("wasm", run);
+        expect(tf.memory().numTensors).toBe(before);
+        expectAllClose(actual!, expected!);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("gradient path: tf.grads of conv2d w.r.t. input and filter", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbConv, async (c) => {
+        const xs: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+        const fs: [number, number, number, number] = [c.kh, c.kw, c.cin, c.cout];
+        const ys = outShape(c);
+        const x = randomArray(xs.reduce((a, b) => a * b), c.seed);
+        const f = randomArray(fs.reduce((a, b) => a * b), c.seed + 1);
+        const probe = randomArray(ys.reduce((a, b) => a * b), c.seed + 2);
+        const run = (): tf.Tensor[] => {
+          const p = tf.tensor4d(probe, ys);
+          const g = tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.stride, c.pad), p)),
+          );
+          return g([tf.tensor4d(x, xs), tf.tensor4d(f, fs)]);
+        };
+        const expected = await runOn("cpu", run);
+        const actual = await runOn("wasm", run);
+        expectAllClose(actual[0]!, expected[0]!);
+        expectAllClose(actual[1]!, expected[1]!);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+
+  test("a typical CNN layer shape (batch 16, 16×16, 32 → 64, stride 2)", async () => {
+    const c: ConvCase = { n: 16, h: 16, w: 16, cin: 32, cout: 64, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]], seed: 7 };
+    const xs: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+    const fs: [number, number, number, number] = [3, 3, 32, 64];
+    const ys = outShape(c);
+    const x = randomArray(16 * 16 * 16 * 32, 1);
+    const f = randomArray(3 * 3 * 32 * 64, 2);
+    const probe = randomArray(ys.reduce((a, b) => a * b), 3);
+    const run = (): tf.Tensor[] =>
+      tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, 2, c.pad), tf.tensor4d(probe, ys))),
+      )([tf.tensor4d(x, xs), tf.tensor4d(f, fs)]);
+    const expected = await runOn("cpu", run);
+    const actual = await runOn("wasm", run);
+    expectAllClose(actual[0]!, expected[0]!);
+    expectAllClose(actual[1]!, expected[1]!);
+  });
+});

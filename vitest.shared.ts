@@ -1,0 +1,14 @@
+import { defaultServerConditions } from "vite";
+import { defineConfig } from "vitest/config";
+
+// Sibling packages resolve to their TypeScript source in tests, so no build is needed first.
+export default defineConfig({
+  resolve: { conditions: ["@selmix/source"] },
+  ssr: { resolve: { conditions: ["@selmix/source", ...defaultServerConditions] } },
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    setupFiles: ["../../vitest.setup.ts"],
+    restoreMocks: true,
+    testTimeout: 60_000,
+  },
+});
