@@ -1,5 +1,5 @@
-import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { fc, test as property } from "@fast-check/vitest";
+import { describe, expect, test } from "vitest";
 import { longTailCounts } from "./long-tail.ts";
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -33,7 +33,7 @@ describe("longTailCounts", () => {
     }
   });
 
-  test.prop([fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 1, max: 1000, noNaN: true }), fc.integer({ min: 2, max: 100 })])(
+  property.prop([fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 1, max: 1000, noNaN: true }), fc.integer({ min: 2, max: 100 })])(
     "is non-increasing for ratio >= 1, starts at the head and ends near head / ratio",
     (head, ratio, k) => {
       const c = longTailCounts(head, ratio, k);

@@ -1,4 +1,4 @@
-import { fc, test } from "@fast-check/vitest";
+import { fc, test as property } from "@fast-check/vitest";
 import { type ConfusionMatrix, createObjective, fromValues, type Objective } from "@selmix/metrics";
 import { expect } from "vitest";
 import { gainMatrix } from "./gain-matrix.ts";
@@ -49,7 +49,7 @@ function sgdStep(z: Float64Array, w: Float64Array, b: Float64Array, k: number, d
 
 const coord = fc.double({ min: -1.5, max: 1.5, noNaN: true });
 
-test.prop(
+property.prop(
   [
     fc.integer({ min: 2, max: 5 }).chain((k) =>
       fc.integer({ min: 2, max: 6 }).chain((dim) =>

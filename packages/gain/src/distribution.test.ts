@@ -1,5 +1,5 @@
-import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { fc, test as property } from "@fast-check/vitest";
+import { describe, expect, test } from "vitest";
 import { effectivePairs, samplingDistribution, topPairs } from "./distribution.ts";
 import { classPrototypes } from "./prototypes.ts";
 
@@ -8,7 +8,7 @@ const arbGain = fc.integer({ min: 2, max: 8 }).chain((k) =>
 );
 
 describe("samplingDistribution", () => {
-  test.prop([arbGain, fc.double({ min: 0.01, max: 10, noNaN: true })])("sums to 1, is >= 0 and keeps the order of positive gains", (g, t) => {
+  property.prop([arbGain, fc.double({ min: 0.01, max: 10, noNaN: true })])("sums to 1, is >= 0 and keeps the order of positive gains", (g, t) => {
     const p = samplingDistribution(g, { temperature: t });
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     for (let a = 0; a < g.length; a++) {
@@ -17,7 +17,7 @@ describe("samplingDistribution", () => {
     }
   });
 
-  test.prop([arbGain])("non-positive gains get only the epsilon floor", (g) => {
+  property.prop([arbGain])("non-positive gains get only the epsilon floor", (g) => {
     const p = samplingDistribution(g);
     const floor = Math.min(...p);
     g.forEach((v, idx) => {

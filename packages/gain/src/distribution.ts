@@ -49,11 +49,22 @@ export function samplingDistribution(gain: Float64Array, options: DistributionOp
     const sd = standardDeviation(gain);
     if (sd > 0) effectiveT = t * sd;
   }
+  // One exponential per entry (kept for the second pass); the sums run in index order as before.
+  const p = new Float64Array(gain.length);
   let z = 0;
-  for (const g of gain) z += Math.exp((g - max) / effectiveT);
-  const p = gain.map((g) => (g > 0 ? Math.exp((g - max) / effectiveT) / z : 0) + epsilon);
-  const total = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / total);
+  for (let i = 0; i < gain.length; i++) {
+    const e = Math.exp((gain[i]! - max) / effectiveT);
+    p[i] = e;
+    z += e;
+  }
+  let total = 0;
+  for (let i = 0; i < p.length; i++) {
+    const v = (gain[i]! > 0 ? p[i]! / z : 0) + epsilon;
+    p[i] = v;
+    total += v;
+  }
+  for (let i = 0; i < p.length; i++) p[i] = p[i]! / total;
+  return p;
 }
 
 /**

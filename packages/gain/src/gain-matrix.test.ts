@@ -1,6 +1,6 @@
-import { fc, test } from "@fast-check/vitest";
+import { fc, test as property } from "@fast-check/vitest";
 import { type ConfusionMatrix, createObjective, fromValues, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
-import { describe, expect } from "vitest";
+import { describe, expect, test } from "vitest";
 import { literalGain } from "../test/literal.ts";
 import { gainMatrix, gainMatrixStreaming } from "./gain-matrix.ts";
 
@@ -51,7 +51,7 @@ const inputsOf = (p: Problem, name: ObjectiveName) => ({
 });
 
 describe("gainMatrix", () => {
-  test.prop([arbProblem(), fc.constantFrom(...OBJECTIVE_NAMES), fc.boolean(), fc.boolean()])(
+  property.prop([arbProblem(), fc.constantFrom(...OBJECTIVE_NAMES), fc.boolean(), fc.boolean()])(
     "equals the literal K^4 definition for every objective and switch",
     (p, name, exact, validationPrior) => {
       const options = { targetTerm: exact ? "exact" : "reference", prior: validationPrior ? "validation" : "uniform" } as const;
@@ -61,7 +61,7 @@ describe("gainMatrix", () => {
     },
   );
 
-  test.prop([arbProblem(30, 16, 3), fc.constantFrom(...OBJECTIVE_NAMES)], { numRuns: 30 })("equals the streaming form", (p, name) => {
+  property.prop([arbProblem(30, 16, 3), fc.constantFrom(...OBJECTIVE_NAMES)], { numRuns: 30 })("equals the streaming form", (p, name) => {
     close(gainMatrix(inputsOf(p, name)).gain, gainMatrixStreaming(inputsOf(p, name)).gain, 1e-9);
   });
 

@@ -31,10 +31,10 @@
   (func $hsum (param $v v128) (result f64)
     (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
 
-  ;; out[i][j] = Σ_l a[i][l]·b[j][l]; a [m, k], b [n, k], out [m, n]. Rows [i0, i1) of out only.
-  (func $matmul_rows (export "matmul_t_rows")
+  ;; out[i][j] = Σ_l a[i][l]·b[j][l]; a [m, k], b [n, k], out [m, n]. (A band of rows is a call on offset
+  ;; pointers: a + i0·k·8, out + i0·n·8.)
+  (func (export "matmul_t")
     (param $a i32) (param $b i32) (param $out i32) (param $m i32) (param $n i32) (param $k i32)
-    (param $i0 i32) (param $i1 i32)
     (local $row i32) (local $vecEnd i32) (local $tile i32) (local $j0 i32) (local $j1 i32)
     (local $i i32) (local $i2 i32) (local $j i32) (local $jb i32) (local $l i32)
     (local $pa0 i32) (local $pa1 i32) (local $pb0 i32) (local $pb1 i32) (local $o0 i32) (local $o1 i32)
@@ -49,11 +49,11 @@
       (loop $tiles
         (br_if $done (i32.ge_s (local.get $j0) (local.get $n)))
         (local.set $j1 (call $min (i32.add (local.get $j0) (local.get $tile)) (local.get $n)))
-        (local.set $i (local.get $i0))
+        (local.set $i (i32.const 0))
         (block $rowsDone
           (loop $rows
-            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $i1)))
-            (local.set $i2 (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $i1) (i32.const 1))))
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
+            (local.set $i2 (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $m) (i32.const 1))))
             (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $row))))
             (local.set $pa1 (i32.add (local.get $a) (i32.mul (local.get $i2) (local.get $row))))
             (local.set $o0 (i32.add (local.get $out) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
@@ -134,13 +134,8 @@
         (local.set $j0 (i32.add (local.get $j0) (local.get $tile)))
         (br $tiles))))
 
-  ;; The whole product: rows [0, m).
-  (func (export "matmul_t")
-    (param $a i32) (param $b i32) (param $out i32) (param $m i32) (param $n i32) (param $k i32)
-    (call $matmul_rows (local.get $a) (local.get $b) (local.get $out) (local.get $m) (local.get $n) (local.get $k)
-      (i32.const 0) (local.get $m)))
-
-  ;; S = E1·E2ᵀ and N = P1·E2ᵀ + E1·Q2ᵀ, all [k, k]. Rows [i0, i1) of S and N only.
+  ;; S = E1·E2ᵀ and N = P1·E2ᵀ + E1·Q2ᵀ, all [k, k]. Rows [i0, i1) of S and N only (a band of rows from
+  ;; i0 = 0 on pointers offset by the band's first row: the rows of E1, P1, S, N are indexed alike).
   (func $fused_rows (export "fused_rows")
     (param $e1 i32) (param $p1 i32) (param $e2 i32) (param $q2 i32) (param $s i32) (param $nOut i32) (param $k i32)
     (param $i0 i32) (param $i1 i32)

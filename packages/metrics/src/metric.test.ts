@@ -1,5 +1,5 @@
-import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { fc, test as property } from "@fast-check/vitest";
+import { describe, expect, test } from "vitest";
 import { arbConfusion, arbPermuted, centralDifference, expectClose, relabel, scale } from "../test/support.ts";
 import { type ConfusionMatrix, confusionFromPredictions, confusionMatrix, coverages, fromValues, recalls } from "./confusion.ts";
 import { coverageDeficits } from "./coverage-metrics.ts";
@@ -64,17 +64,17 @@ describe("hand-computed examples", () => {
 const all = METRIC_NAMES.map((n) => [n, metric(n)] as const);
 
 describe.each(all)("%s", (_name, m) => {
-  test.prop([arbConfusion()])("lies in [0, 1]", (cm) => {
+  property.prop([arbConfusion()])("lies in [0, 1]", (cm) => {
     const v = m.value(cm);
     expect(v).toBeGreaterThanOrEqual(0);
     expect(v).toBeLessThanOrEqual(1 + 1e-15);
   });
 
-  test.prop([arbConfusion(), fc.double({ min: 1e-3, max: 1e3, noNaN: true })])("ignores the scale of the counts", (cm, c) => {
+  property.prop([arbConfusion(), fc.double({ min: 1e-3, max: 1e3, noNaN: true })])("ignores the scale of the counts", (cm, c) => {
     expectClose([m.value(scale(cm, c))], [m.value(cm)], 1e-12, 1e-9);
   });
 
-  test.prop([fc.integer({ min: 2, max: 12 }), fc.integer({ min: 1, max: 500 })])("a perfect classifier scores 1 (coverage: 1/K)", (k, n) => {
+  property.prop([fc.integer({ min: 2, max: 12 }), fc.integer({ min: 1, max: 500 })])("a perfect classifier scores 1 (coverage: 1/K)", (k, n) => {
     const perfect = fromValues(k, Float64Array.from({ length: k * k }, (_, i) => (Math.floor(i / k) === i % k ? n : 0)));
     expect(m.value(perfect)).toBeCloseTo(m.name === "min-coverage" ? 1 / k : 1, 12);
   });
@@ -83,13 +83,13 @@ describe.each(all)("%s", (_name, m) => {
 // Class-symmetric aggregates: relabelling classes must not change them (head/tail depends on the order by design).
 const symmetric: MetricName[] = ["accuracy", "mean-recall", "min-recall", "h-mean", "g-mean", "min-coverage", "macro-f1", "mean-recall-min-coverage", "h-mean-min-coverage"];
 describe.each(symmetric)("%s under relabelling", (name) => {
-  test.prop([arbPermuted()])("is invariant", ([cm, perm]) => {
+  property.prop([arbPermuted()])("is invariant", ([cm, perm]) => {
     const m = metric(name);
     expectClose([m.value(relabel(cm, perm))], [m.value(cm)], 1e-12, 1e-9);
   });
 });
 
-test.prop([arbConfusion()])("min <= H-mean <= G-mean <= mean recall <= max recall", (cm) => {
+property.prop([arbConfusion()])("min <= H-mean <= G-mean <= mean recall <= max recall", (cm) => {
   const eps = 1e-12;
   const r = recalls(cm);
   expect(minRecall(cm)).toBeLessThanOrEqual(hMeanRecall(cm) + eps);
@@ -126,7 +126,7 @@ function smoothAt(name: MetricName, cm: ConfusionMatrix): boolean {
 }
 
 describe.each(all)("%s gradient", (name, m) => {
-  test.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("equals central finite differences", (cm) => {
+  property.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("equals central finite differences", (cm) => {
     fc.pre(smoothAt(name, cm));
     const h = 1e-4;
     const numeric = centralDifference(m.value, cm, h);

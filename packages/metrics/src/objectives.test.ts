@@ -1,5 +1,5 @@
-import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { fc, test as property } from "@fast-check/vitest";
+import { describe, expect, test } from "vitest";
 import { arbConfusion, expectClose } from "../test/support.ts";
 import { clip, confusionMatrix, normalize, recalls } from "./confusion.ts";
 import { metric } from "./metric.ts";
@@ -88,7 +88,7 @@ describe("coverage multipliers", () => {
 });
 
 describe("reference derivative forms equal the analytic gradients", () => {
-  test.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("h-mean and g-mean", (cm) => {
+  property.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("h-mean and g-mean", (cm) => {
     const joint = normalize(cm);
     const at = clip(joint, CONFUSION_CLIP); // all entries >= 1 count, so clipping changes nothing
     for (const name of ["h-mean", "g-mean"] as const) {
@@ -99,7 +99,7 @@ describe("reference derivative forms equal the analytic gradients", () => {
 });
 
 describe("plug-in objectives", () => {
-  test.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("numeric derivative equals the analytic gradient", (cm) => {
+  property.prop([arbConfusion({ minCount: 1, maxClasses: 6 })])("numeric derivative equals the analytic gradient", (cm) => {
     for (const name of ["mean-recall", "h-mean", "g-mean", "accuracy", "macro-f1"] as const) {
       const m = metric(name);
       const d = pluginObjective({ name, psi: m.value }).linearize(cm).derivative;
@@ -142,7 +142,7 @@ describe("validation", () => {
   });
 });
 
-test.prop([arbConfusion({ maxClasses: 5 }), fc.constantFrom(...OBJECTIVE_NAMES)])("linearize never returns NaN", (cm, name) => {
+property.prop([arbConfusion({ maxClasses: 5 }), fc.constantFrom(...OBJECTIVE_NAMES)])("linearize never returns NaN", (cm, name) => {
   const lin = createObjective(name).linearize(cm);
   expect(lin.derivative.every(Number.isFinite)).toBe(true);
 });

@@ -44,7 +44,9 @@ describe("checkpoints", () => {
     const saved = model.getWeights();
     const loaded = other.getWeights();
     expect(loaded.map((w) => w.name)).toEqual(saved.map((w) => w.name));
-    saved.forEach((w, i) => expect(bytesOf(loaded[i]!.values).equals(bytesOf(w.values))).toBe(true));
+    saved.forEach((w, i) => {
+      expect(bytesOf(loaded[i]!.values).equals(bytesOf(w.values))).toBe(true);
+    });
     ck.optimizerState.forEach((o, i) => {
       expect(o.name).toBe(momentum[i]!.name);
       expect(o.shape).toEqual(momentum[i]!.shape);
@@ -52,8 +54,12 @@ describe("checkpoints", () => {
     });
 
     const { model: rebuilt } = modelFromCheckpoint(path);
-    rebuilt.getWeights().forEach((w, i) => expect(bytesOf(w.values).equals(bytesOf(saved[i]!.values))).toBe(true));
-    [model, other, rebuilt].forEach((m) => m.dispose());
+    rebuilt.getWeights().forEach((w, i) => {
+      expect(bytesOf(w.values).equals(bytesOf(saved[i]!.values))).toBe(true);
+    });
+    [model, other, rebuilt].forEach((m) => {
+      m.dispose();
+    });
   });
 
   test("a corrupt or truncated file gives CORRUPT_FILE; a missing one NOT_FOUND", () => {
@@ -96,6 +102,8 @@ describe("checkpoints", () => {
     writeFileSync(path, encodeCheckpoint({ arch: "cnn", inputShape: [28, 28, 1], numClasses: 10, step: 0 }, weights));
     expect(() => loadCheckpoint(path, cnn)).toThrow(expect.objectContaining({ code: "MISMATCH" }));
     expect(() => modelFromCheckpoint(path)).toThrow(expect.objectContaining({ code: "MISMATCH" }));
-    [cnn, mlp, cnn5, cnn32].forEach((m) => m.dispose());
+    [cnn, mlp, cnn5, cnn32].forEach((m) => {
+      m.dispose();
+    });
   });
 });

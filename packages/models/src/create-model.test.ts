@@ -63,9 +63,13 @@ describe("createModel", () => {
     const wa = a.getWeights();
     const wb = b.getWeights();
     expect(wa.map((w) => w.name)).toEqual(wb.map((w) => w.name));
-    wa.forEach((w, i) => expect(Buffer.from(w.values.buffer).equals(Buffer.from(wb[i]!.values.buffer))).toBe(true));
+    wa.forEach((w, i) => {
+      expect(Buffer.from(w.values.buffer).equals(Buffer.from(wb[i]!.values.buffer))).toBe(true);
+    });
     expect(c.getWeights()[0]!.values).not.toEqual(wa[0]!.values);
-    [a, b, c].forEach((m) => m.dispose());
+    [a, b, c].forEach((m) => {
+      m.dispose();
+    });
   });
 
   test("parameter groups: head, backbone and batch-norm affine parameters", () => {
@@ -156,7 +160,9 @@ describe("createModel", () => {
     };
     const expected = await runOn("cpu", run);
     const actual = await runOn("wasm", run);
-    expected.forEach((e, i) => expectAllClose(actual[i]!, e, 1e-3, 1e-4));
+    expected.forEach((e, i) => {
+      expectAllClose(actual[i]!, e, 1e-3, 1e-4);
+    });
     model.dispose();
   });
 

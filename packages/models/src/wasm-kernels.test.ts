@@ -180,3 +180,34 @@ describe("wasm training kernels agree with the cpu backend", () => {
     expectAllClose(actual[1]!, expected[1]!);
   });
 });
+
+describe("MaxPoolGrad on wasm agrees with the cpu backend", () => {
+  test("random N, H, W, C, window, stride, padding (ties included)", async () => {
+    const arb = fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 9 }),
+      w: fc.integer({ min: 1, max: 9 }),
+      c: fc.integer({ min: 1, max: 4 }),
+      f: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      s: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      pad: fc.constantFrom("same" as const, "valid" as const),
+      ties: fc.boolean(),
+      seed: fc.nat(),
+    }).filter((c) => c.pad === "same" || (c.h >= c.f[0] && c.w >= c.f[1]));
+    await fc.assert(
+      fc.asyncProperty(arb, async (c) => {
+        const size = c.n * c.h * c.w * c.c;
+        const xv = randomArray(size, c.seed).map((v) => (c.ties ? Math.max(0, Math.round(v)) : v));
+        const run = (): tf.Tensor[] =>
+          tf.grads((x: tf.Tensor) => {
+            const y = tf.maxPool(x as tf.Tensor4D, c.f, c.s, c.pad);
+            return tf.sum(tf.mul(y, tf.tensor(randomArray(y.size, c.seed + 1), y.shape)));
+          })([tf.tensor4d(xv, [c.n, c.h, c.w, c.c])]);
+        const [expected] = await runOn("cpu", run);
+        const [actual] = await runOn("wasm", run);
+        expectAllClose(actual!, expected!, 1e-5, 1e-6);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

@@ -3,9 +3,9 @@ import * as tf from "@tensorflow/tfjs-core";
 /**
  * Which wasm training kernels to register.
  *
- * - `"fast"`: all three: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22.0), `Conv2DBackpropInput` and
+ * - `"fast"`: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22.0), `Conv2DBackpropInput` and
  *   `BatchMatMul` with transposed operands (both naive loops as shipped), each routed through XNNPACK's forward
- *   convolution or plain matrix product.
+ *   convolution or plain matrix product; plus `MaxPoolGrad` as a tight JavaScript loop over the wasm heap.
  * - `"min"`: only the missing `Conv2DBackpropFilter` (im2col + matMul).
  * - `"none"`: leave the backend as shipped (a CNN then cannot train on wasm).
  */
@@ -236,6 +236,72 @@ function batchMatMul(prev: tf.KernelConfig | undefined): tf.KernelFunc {
   };
 }
 
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * MaxPoolGrad as a JavaScript loop over the wasm heap (the shipped one is a slow generic loop): each output's
+ * gradient goes to the first maximum of its window in row-major window order, as on the cpu backend.
+ */
+function maxPoolGrad(): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as HeapBackend;
+    const attrs = args.attrs ?? {};
+    const x = args.inputs.input!;
+    const dy = args.inputs.dy!;
+    if (x.dtype !== "float32") throw new Error("MaxPoolGrad (wasm, @selmix/models): float32 only");
+    const info = tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterSize as number | Pair,
+      attrs.strides as number | Pair,
+      1,
+      attrs.pad as Pad,
+      attrs.dimRoundingMode as Rounding | undefined,
+    );
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const out = backend.makeOutput([n, h, w, c], "float32");
+    // Views only after makeOutput: a heap growth detaches older views.
+    const dx = backend.typedArrayFromHeap(out);
+    const xv = backend.typedArrayFromHeap(x);
+    const dyv = backend.typedArrayFromHeap(dy);
+    dx.fill(0);
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < oh; oy++) {
+        const y0 = oy * sh - top;
+        const yStart = Math.max(0, y0);
+        const yEnd = Math.min(h, y0 + fh);
+        for (let ox = 0; ox < ow; ox++) {
+          const x0 = ox * sw - left;
+          const xStart = Math.max(0, x0);
+          const xEnd = Math.min(w, x0 + fw);
+          const dyBase = ((b * oh + oy) * ow + ox) * c;
+          for (let ch = 0; ch < c; ch++) {
+            let best = Number.NEGATIVE_INFINITY;
+            let at = -1;
+            for (let yy = yStart; yy < yEnd; yy++) {
+              let idx = ((b * h + yy) * w + xStart) * c + ch;
+              for (let xx = xStart; xx < xEnd; xx++, idx += c) {
+                const v = xv[idx]!;
+                if (v > best || at < 0) {
+                  best = v;
+                  at = idx;
+                }
+              }
+            }
+            if (at >= 0) dx[at] = dx[at]! + dyv[dyBase + ch]!;
+          }
+        }
+      }
+    }
+    return out;
+  };
+}
+
 /**
  * Registers fast training kernels for tfjs-backend-wasm 4.22.0. Call before `tf.setBackend("wasm")`
  * ({@link initBackend} does). Idempotent; a lower level after a higher one changes nothing.
@@ -261,6 +327,7 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
   replaceKernel("Conv2DBackpropFilter", () => backpropFilter("fast"));
   replaceKernel("Conv2DBackpropInput", () => backpropInput());
   replaceKernel("BatchMatMul", (prev) => batchMatMul(prev));
+  replaceKernel("MaxPoolGrad", () => maxPoolGrad());
   registeredLevel = "fast";
   return registeredLevel;
 }

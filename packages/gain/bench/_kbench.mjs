@@ -1,0 +1,19 @@
+import { readFileSync } from "node:fs";
+import { compileWat } from "../scripts/build-wasm.mjs";
+const file = process.argv[2] ?? "wasm/kernels.wat";
+const bytes = await compileWat(readFileSync(file, "utf8"));
+const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+const K = Number(process.argv[3] ?? 1000), D = Number(process.argv[4] ?? 512);
+inst.memory.grow(Math.ceil((6 * K * K * 8 + 1e6) / 65536));
+const f = new Float64Array(inst.memory.buffer);
+for (let i = 0; i < 4 * K * K; i++) f[i] = Math.random();
+const kk = K * K * 8;
+const reps = K >= 500 ? 3 : 50;
+let ts = [];
+for (let r = 0; r < reps; r++) { const t = performance.now(); inst.fused(0, kk, 2 * kk, 3 * kk, 4 * kk, 5 * kk, K); ts.push(performance.now() - t); }
+ts.sort((a, b) => a - b);
+const fusedMs = ts[0];
+ts = [];
+for (let r = 0; r < reps; r++) { const t = performance.now(); inst.matmul_t(0, kk, 4 * kk, K, K, D); ts.push(performance.now() - t); }
+ts.sort((a, b) => a - b);
+console.log(file, K, "fused min ms", fusedMs.toFixed(2), (3 * K ** 3 / fusedMs / 1e6).toFixed(2), "GFMA/s; matmul", ts[0].toFixed(2), (K * K * D / ts[0] / 1e6).toFixed(2), "GFMA/s");

@@ -1,0 +1,50 @@
+import { SelmixError } from "@selmix/core";
+import { samplingDistribution } from "@selmix/gain";
+
+/**
+ * How fine-tuning picks mixup pairs.
+ * - `selmix`: P = softmax(G/T) over positive gains (the method).
+ * - `uniform`: every (i, j) equally likely (uniform-mixup baseline).
+ * - `greedy`: always the arg-max pair of G (the paper's greedy ablation).
+ * - `multipliers-only`: first class ∝ the objective's multipliers, partner uniform (uniform over classes when the
+ *   objective has none).
+ * - `class-balanced`: first class uniform, no mixup (class-balanced fine-tuning baseline).
+ */
+export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | "class-balanced";
+
+/** Every pair policy. */
+export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greedy", "multipliers-only", "class-balanced"];
+
+/** The K×K pair distribution a policy uses at one refresh. */
+export function policyDistribution(
+  policy: PairPolicy,
+  gain: Float64Array,
+  multipliers: Float64Array | null,
+  k: number,
+  options: { readonly temperature: number; readonly scale: "absolute" | "spread" },
+): Float64Array {
+  switch (policy) {
+    case "selmix":
+      return samplingDistribution(gain, options);
+    case "uniform":
+    case "class-balanced":
+      return new Float64Array(k * k).fill(1 / (k * k));
+    case "greedy": {
+      let best = 0;
+      for (let idx = 1; idx < gain.length; idx++) if (gain[idx]! > gain[best]!) best = idx;
+      const p = new Float64Array(k * k);
+      p[best] = 1;
+      return p;
+    }
+    case "multipliers-only": {
+      const m = multipliers ?? new Float64Array(k).fill(1);
+      const total = m.reduce((a, b) => a + b, 0);
+      if (!(total > 0)) return new Float64Array(k * k).fill(1 / (k * k));
+      const p = new Float64Array(k * k);
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) p[i * k + j] = m[i]! / total / k;
+      return p;
+    }
+    default:
+      throw new SelmixError("INVALID_ARGUMENT", `unknown pair policy "${String(policy)}"; expected one of ${PAIR_POLICIES.join(", ")}`);
+  }
+}

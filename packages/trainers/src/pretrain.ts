@@ -1,0 +1,219 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createRng, rngFromState, SelmixError } from "@selmix/core";
+import { classHistogram, type Subset, toFloatBatch } from "@selmix/datasets";
+import type { MetricReport } from "@selmix/metrics";
+import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
+import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
+import * as tf from "@tensorflow/tfjs-core";
+import { createEma } from "./ema.ts";
+import { evaluate } from "./evaluate.ts";
+import { crossEntropy, logPriorAdjustment } from "./losses.ts";
+import { type ScheduleName, scheduleFactor } from "./schedule.ts";
+import { createSgd } from "./sgd.ts";
+import { type ProgressListener, reportMetric, type SelectionMetric } from "./progress.ts";
+
+/** Supervised pre-training settings. */
+export interface PretrainConfig {
+  /** `erm`: cross-entropy; `la`: logit-adjusted cross-entropy (τ·log prior added to the logits in training). */
+  readonly method: "erm" | "la";
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  readonly schedule: ScheduleName;
+  /** τ of the logit adjustment. */
+  readonly laTau: number;
+  /** EMA decay of the weights used for evaluation and the saved model; 0 turns EMA off. */
+  readonly ema: number;
+  /** Validation every this many steps (and at the end). */
+  readonly evalEvery: number;
+  /** Metric of the validation set that picks the best checkpoint. */
+  readonly selectBy: SelectionMetric;
+  readonly augment: "none" | "weak";
+  /** Horizontal flips in the weak augmentation (false for digits). */
+  readonly flip: boolean;
+  readonly seed: number;
+}
+
+/** Defaults for a CPU run on MNIST/Fashion-MNIST-LT; override any of them. */
+export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
+  method: "la",
+  steps: 2000,
+  batchSize: 64,
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 5e-4,
+  schedule: "cosine",
+  laTau: 1,
+  ema: 0,
+  evalEvery: 500,
+  selectBy: "mean-recall",
+  augment: "none",
+  flip: false,
+  seed: 0,
+};
+
+/** What {@link pretrain} returns. The model holds the best weights (by `selectBy` on the validation set). */
+export interface PretrainResult {
+  readonly bestStep: number;
+  readonly bestValidation: MetricReport;
+  readonly history: readonly { readonly step: number; readonly validation: MetricReport; readonly loss: number }[];
+}
+
+/** Where {@link pretrain} keeps its checkpoints: `last.ckpt` (for resuming) and `best.ckpt`. */
+export interface PretrainIo {
+  readonly checkpointDir?: string;
+  /** Continue from `checkpointDir/last.ckpt` when it exists. @defaultValue true */
+  readonly resume?: boolean;
+  readonly datasetManifestId?: string;
+  readonly onProgress?: ProgressListener;
+}
+
+interface ResumeState {
+  step: number;
+  rng: [number, number, number, number];
+  sampler: InstanceSamplerState | null;
+  bestStep: number;
+  bestValue: number;
+  bestValidation: MetricReport | null;
+  history: PretrainResult["history"];
+}
+
+function validateConfig(c: PretrainConfig): void {
+  const positiveInt = (name: string, v: number): void => {
+    if (!(Number.isInteger(v) && v > 0)) throw new SelmixError("INVALID_VALUE", `${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt("steps", c.steps);
+  positiveInt("batch size", c.batchSize);
+  positiveInt("eval every", c.evalEvery);
+  if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
+  if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
+}
+
+/**
+ * ERM or logit-adjusted pre-training: SGD with (Nesterov) momentum, weight decay, a learning-rate schedule, optional
+ * EMA of the weights, validation every `evalEvery` steps, the best model (by `selectBy` on the validation set, never
+ * the test set) kept and saved. With a checkpoint directory it writes `last.ckpt` at every evaluation (weights,
+ * momentum, EMA, RNG and sampler state), so a killed run resumes exactly where it stopped.
+ *
+ * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
+ */
+export async function pretrain(model: Model, train: Subset, validation: Subset, config: PretrainConfig, io: PretrainIo = {}): Promise<PretrainResult> {
+  validateConfig(config);
+  const k = model.numClasses;
+  const counts = classHistogram(train.dataset.labels, k, train.indices);
+  const adjustment = config.method === "la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  model.setBnMode("train");
+  const groups = [
+    { variables: [...model.paramGroups.head, ...model.paramGroups.backbone], lrFactor: 1, weightDecay: config.weightDecay },
+    { variables: model.paramGroups.norm, lrFactor: 1, weightDecay: 0 },
+  ];
+  const sgd = createSgd(groups, config.momentum, config.nesterov);
+  const ema = config.ema > 0 ? createEma(model, config.ema) : undefined;
+  const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
+  const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
+
+  let state: ResumeState = {
+    step: 0,
+    rng: createRng(config.seed).state() as [number, number, number, number],
+    sampler: null,
+    bestStep: -1,
+    bestValue: Number.NEGATIVE_INFINITY,
+    bestValidation: null,
+    history: [],
+  };
+  if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
+    const ckpt = loadCheckpoint(lastPath, model);
+    state = (ckpt.metadata.extra as unknown as { pretrain: ResumeState }).pretrain;
+    sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
+    ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+    io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
+  }
+  const rng = rngFromState(state.rng);
+  const sampler = createInstanceBalancedSampler({ pool: train, rng, ...(state.sampler === null ? {} : { resume: state.sampler }) });
+  let bestWeights: NamedArray[] | undefined;
+  let lastLoss = Number.NaN;
+  const labels = train.dataset.labels;
+  const trainVars = model.trainableVariables();
+
+  try {
+    for (let step = state.step; step < config.steps; step++) {
+      const idx = sampler.sample(config.batchSize);
+      const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
+      const loss = tf.tidy(() => {
+        const x = toFloatBatch(
+          train.dataset,
+          idx,
+          config.augment === "weak" ? { kind: "weak", rng, options: { flip: config.flip } } : { kind: "none" },
+        );
+        const y = tf.tensor1d(Int32Array.from(idx, (i) => labels[i]!), "int32");
+        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(x, true), y, adjustment), trainVars);
+        sgd.step(grads, lr);
+        return value;
+      });
+      lastLoss = (await loss.data())[0]!;
+      loss.dispose();
+      if (!Number.isFinite(lastLoss)) throw new SelmixError("INVALID_VALUE", `training loss became ${lastLoss} at step ${step}; lower the learning rate`);
+      ema?.update();
+      const done = step + 1;
+      io.onProgress?.({ kind: "step", step: done, total: config.steps, loss: lastLoss, lr });
+      if (done % config.evalEvery === 0 || done === config.steps) {
+        const validationReport = await withEvalWeights(model, ema, async () => (await evaluate(model, validation.dataset, validation.indices)).metrics);
+        const value = reportMetric(validationReport, config.selectBy);
+        state.history = [...state.history, { step: done, validation: validationReport, loss: lastLoss }];
+        const improved = value > state.bestValue;
+        if (improved) {
+          state.bestValue = value;
+          state.bestStep = done;
+          state.bestValidation = validationReport;
+          bestWeights = ema ? ema.weights() : model.getWeights();
+          if (bestPath !== undefined) {
+            await withEvalWeights(model, ema, async () => {
+              saveCheckpoint(bestPath, model, { step: done, ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}) });
+            });
+          }
+        }
+        io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: validationReport, best: improved });
+        if (lastPath !== undefined) {
+          state.step = done;
+          state.rng = rng.state() as [number, number, number, number];
+          state.sampler = sampler.state() ?? null;
+          saveCheckpoint(lastPath, model, {
+            step: done,
+            optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
+            extra: { pretrain: state as unknown as JsonValue },
+            ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}),
+          });
+        }
+      }
+    }
+  } finally {
+    sgd.dispose();
+    ema?.dispose();
+    adjustment?.dispose();
+  }
+  if (bestWeights === undefined && bestPath !== undefined && existsSync(bestPath)) {
+    loadCheckpoint(bestPath, model); // resumed after the last improvement: the best weights are on disk
+  } else if (bestWeights !== undefined) {
+    model.setWeights(bestWeights);
+  }
+  if (state.bestValidation === null) throw new SelmixError("INVALID_VALUE", "pre-training ran no validation");
+  return { bestStep: state.bestStep, bestValidation: state.bestValidation, history: state.history };
+}
+
+/** Runs `body` with the EMA weights loaded (when EMA is on), then puts the live weights back. */
+async function withEvalWeights<T>(model: Model, ema: ReturnType<typeof createEma> | undefined, body: () => Promise<T>): Promise<T> {
+  if (ema === undefined) return body();
+  const live = model.getWeights();
+  model.setWeights(ema.weights());
+  try {
+    return await body();
+  } finally {
+    model.setWeights(live);
+  }
+}
