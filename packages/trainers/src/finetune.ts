@@ -4,8 +4,8 @@ import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { type Subset, toFloatBatch } from "@selmix/datasets";
 import { createObjective, type Objective, type ObjectiveName, type ObjectiveOptions, type ObjectiveState } from "@selmix/metrics";
-import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
-import { createPairSampler, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
+import { type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
+import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { predict } from "./evaluate.ts";
 import { headPredict, headSgdStep, type LinearHead } from "./linear-head.ts";
@@ -95,6 +95,11 @@ export interface FinetuneIo {
   readonly datasetManifestId?: string;
   /** Stop after this many steps (simulates a kill in tests; the run resumes later). */
   readonly stopAfterStep?: number;
+  /**
+   * Sees every batch of pairs before its step. `first`/`partner` are row numbers into `labeled.indices` and into
+   * `unlabeled.indices` (semi-supervised) or `labeled.indices`; `partnerClass` is the partner's (pseudo-)label.
+   */
+  readonly onPairs?: (step: number, pairs: PairBatch) => void;
 }
 
 /** What {@link finetune} returns; the model holds the selected weights. */
@@ -354,6 +359,7 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
         if (await refresh()) break;
       }
       const batch = sampler!.sample(config.batchSize);
+      io.onPairs?.(step, batch);
       const lambdas = Float64Array.from({ length: config.batchSize }, () => (config.policy === "class-balanced" ? 1 : rng.uniform(config.lambdaMin, 1)));
       const lr = config.lr * scheduleFactor("cosine", step, config.steps);
       const loss = await learner.step(batch.first, batch.partner, lambdas, batch.firstClass, lr);
@@ -364,9 +370,12 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
   } finally {
     learner.dispose();
   }
-  if (completed && config.selectBest && best !== undefined) learner.restore(best);
+  if (completed && config.selectBest) {
+    // After a resume the best weights may predate this process: they are on disk then.
+    const selected = best ?? (bestPath !== undefined && existsSync(bestPath) ? readCheckpoint(bestPath).weights : undefined);
+    if (selected !== undefined) learner.restore(selected);
+  }
   learner.sync();
-  if (!completed) checkpoint();
   const selected = diagnostics.find((d) => d.step === state.bestStep);
   return {
     diagnostics,

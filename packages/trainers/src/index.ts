@@ -19,3 +19,5 @@ export { scheduleFactor } from "./schedule.ts";
 export type { ScheduleName } from "./schedule.ts";
 export { createSgd } from "./sgd.ts";
 export type { ParamGroupSpec, Sgd } from "./sgd.ts";
+export { DEFAULT_FIXMATCH_CONFIG, pretrainFixMatch } from "./fixmatch.ts";
+export type { FixMatchConfig, FixMatchHistoryEntry, FixMatchIo, FixMatchResult } from "./fixmatch.ts";

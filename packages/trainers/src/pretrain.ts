@@ -62,6 +62,8 @@ export interface PretrainResult {
   readonly bestStep: number;
   readonly bestValidation: MetricReport;
   readonly history: readonly { readonly step: number; readonly validation: MetricReport; readonly loss: number }[];
+  /** False when stopped early by `stopAfterStep` (the model then holds the live weights of that step). */
+  readonly completed: boolean;
 }
 
 /** Where {@link pretrain} keeps its checkpoints: `last.ckpt` (for resuming) and `best.ckpt`. */
@@ -71,6 +73,8 @@ export interface PretrainIo {
   readonly resume?: boolean;
   readonly datasetManifestId?: string;
   readonly onProgress?: ProgressListener;
+  /** Stop (writing `last.ckpt`) once this many steps are done: simulates a kill in tests. */
+  readonly stopAfterStep?: number;
 }
 
 interface ResumeState {
@@ -140,9 +144,27 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
   let lastLoss = Number.NaN;
   const labels = train.dataset.labels;
   const trainVars = model.trainableVariables();
+  const saveLast = (done: number): void => {
+    if (lastPath === undefined) return;
+    state.step = done;
+    state.rng = rng.state() as [number, number, number, number];
+    state.sampler = sampler.state() ?? null;
+    saveCheckpoint(lastPath, model, {
+      step: done,
+      optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
+      extra: { pretrain: state as unknown as JsonValue },
+      ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}),
+    });
+  };
+  let stopped = false;
 
   try {
     for (let step = state.step; step < config.steps; step++) {
+      if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
+        saveLast(step);
+        stopped = true;
+        break;
+      }
       const idx = sampler.sample(config.batchSize);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
       const loss = tf.tidy(() => {
@@ -179,17 +201,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
           }
         }
         io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: validationReport, best: improved });
-        if (lastPath !== undefined) {
-          state.step = done;
-          state.rng = rng.state() as [number, number, number, number];
-          state.sampler = sampler.state() ?? null;
-          saveCheckpoint(lastPath, model, {
-            step: done,
-            optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
-            extra: { pretrain: state as unknown as JsonValue },
-            ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}),
-          });
-        }
+        saveLast(done);
       }
     }
   } finally {
@@ -197,13 +209,18 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
     ema?.dispose();
     adjustment?.dispose();
   }
+  if (stopped) return { bestStep: state.bestStep, bestValidation: state.bestValidation ?? emptyReport(), history: state.history, completed: false };
   if (bestWeights === undefined && bestPath !== undefined && existsSync(bestPath)) {
     loadCheckpoint(bestPath, model); // resumed after the last improvement: the best weights are on disk
   } else if (bestWeights !== undefined) {
     model.setWeights(bestWeights);
   }
   if (state.bestValidation === null) throw new SelmixError("INVALID_VALUE", "pre-training ran no validation");
-  return { bestStep: state.bestStep, bestValidation: state.bestValidation, history: state.history };
+  return { bestStep: state.bestStep, bestValidation: state.bestValidation, history: state.history, completed: true };
+}
+
+function emptyReport(): MetricReport {
+  return { accuracy: 0, meanRecall: 0, minRecall: 0, hMean: 0, gMean: 0, minHeadTailRecall: 0, minCoverage: 0, recall: [], coverage: [] };
 }
 
 /** Runs `body` with the EMA weights loaded (when EMA is on), then puts the live weights back. */

@@ -1,0 +1,43 @@
+import { SelmixError } from "@selmix/core";
+import type { z } from "zod";
+import { readJsonFile } from "./run.ts";
+
+/** `batchSize` → `--batch-size`: config keys and flags share their names. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, asFlag: boolean): string {
+  const key = issue.path.map(String).join(".");
+  if (key === "") return issue.message;
+  return `${asFlag && issue.path.length === 1 ? flagName(key) : key}: ${issue.message}`;
+}
+
+/**
+ * Validates options with a zod schema and throws one coded line naming the first bad key.
+ *
+ * @param origin - the config file (its keys are named as written) or `undefined` for command-line flags (named
+ *   `--flag`).
+ * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown key, a wrong type or an out-of-range value.
+ */
+export function validateOptions<S extends z.ZodType>(schema: S, value: unknown, origin: string | undefined): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = origin === undefined ? "" : `${origin}: `;
+  throw new SelmixError("INVALID_ARGUMENT", `${where}${describeIssue(issue, origin === undefined)}`);
+}
+
+/**
+ * Reads a `--config` JSON file and validates it: unknown keys are rejected, every value is type-checked.
+ *
+ * @throws {@link SelmixError} `NOT_FOUND` (unreadable), `PARSE_ERROR` (not JSON), `INVALID_ARGUMENT` (schema).
+ */
+export function readConfigFile<S extends z.ZodType>(schema: S, path: string): z.output<S> {
+  return validateOptions(schema, readJsonFile(path), path);
+}
+
+/** Drops the keys whose value is `undefined` (flags not given), so they do not override the config file. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

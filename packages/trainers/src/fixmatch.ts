@@ -1,0 +1,383 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createRng, rngFromState, SelmixError } from "@selmix/core";
+import { classHistogram, type Dataset, imageSize, type Subset, toFloatBatch } from "@selmix/datasets";
+import type { MetricReport } from "@selmix/metrics";
+import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
+import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
+import * as tf from "@tensorflow/tfjs-core";
+import { createEma, type Ema } from "./ema.ts";
+import { evaluate } from "./evaluate.ts";
+import { crossEntropy, logPriorAdjustment } from "./losses.ts";
+import type { PretrainIo, PretrainResult } from "./pretrain.ts";
+import { type ProgressListener, reportMetric, type SelectionMetric } from "./progress.ts";
+import { type ScheduleName, scheduleFactor } from "./schedule.ts";
+import { createSgd } from "./sgd.ts";
+
+/** FixMatch (Sohn et al., 2020) and FixMatch with a logit-adjusted supervised loss (the SelMix pre-training). */
+export interface FixMatchConfig {
+  /** `fixmatch`: plain CE on the labelled batch; `fixmatch-la`: τ·log(labelled prior) added to the labelled logits. */
+  readonly method: "fixmatch" | "fixmatch-la";
+  readonly steps: number;
+  /** Labelled batch B. */
+  readonly batchSize: number;
+  /** Unlabelled ratio: each step draws mu·B unlabelled images, each with a weak and a strong view. */
+  readonly mu: number;
+  /** Confidence threshold of the pseudo-labels (max softmax of the weak view). */
+  readonly threshold: number;
+  /** Weight of the unlabelled loss. */
+  readonly lambdaU: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  /** L2 weight decay of head and backbone weights (none on biases and batch-norm parameters). */
+  readonly weightDecay: number;
+  /** `fixmatch-cosine` = lr·cos(7πk / 16K), no warm-up. */
+  readonly schedule: ScheduleName;
+  /** EMA decay of the weights; the EMA is evaluated, selected and returned. 0 turns EMA off. */
+  readonly ema: number;
+  /** Validation every this many steps (and at the end); `last.ckpt` is written at the same time. */
+  readonly evalEvery: number;
+  /** Metric of the validation set that picks the best (EMA) weights. */
+  readonly selectBy: SelectionMetric;
+  /** τ of the logit adjustment (`fixmatch-la`; the reference uses 1). */
+  readonly laTau: number;
+  /** Horizontal flips in the weak and strong augmentations (false for digits). */
+  readonly flip: boolean;
+  readonly seed: number;
+}
+
+/**
+ * CPU defaults (Fashion-MNIST-LT / MNIST-LT with the `mlp` or `cnn` model on the wasm backend): B = 64, mu = 2,
+ * 3000 steps, validation every 500 steps. The recipe itself is the reference's (threshold 0.95, λ_u = 1, lr 0.03,
+ * Nesterov momentum 0.9, weight decay 5e-4, FixMatch cosine, EMA 0.999, LA with τ = 1).
+ *
+ * On a GPU, use the reference configs: WRN-28-2, B = 64, mu = 2 (`uratio: 2`), `steps: 2 ** 20` (1,048,576),
+ * `evalEvery: 5000`. The FixMatch paper itself uses mu = 7.
+ */
+export const DEFAULT_FIXMATCH_CONFIG: FixMatchConfig = {
+  method: "fixmatch-la",
+  steps: 3000,
+  batchSize: 64,
+  mu: 2,
+  threshold: 0.95,
+  lambdaU: 1,
+  lr: 0.03,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 5e-4,
+  schedule: "fixmatch-cosine",
+  ema: 0.999,
+  evalEvery: 500,
+  selectBy: "mean-recall",
+  laTau: 1,
+  flip: false,
+  seed: 0,
+};
+
+/** Checkpoints and progress of {@link pretrainFixMatch}: those of `pretrain`, plus a simulated kill. */
+export interface FixMatchIo extends PretrainIo {
+  /** Stop after this many steps, writing `last.ckpt` when a checkpoint directory is set (a kill, for tests). */
+  readonly stopAfterStep?: number;
+  readonly onProgress?: ProgressListener;
+}
+
+/** One validation point of a FixMatch run. `loss` is the total loss of the last step before it. */
+export interface FixMatchHistoryEntry {
+  readonly step: number;
+  readonly validation: MetricReport;
+  readonly loss: number;
+  readonly supervisedLoss: number;
+  readonly unsupervisedLoss: number;
+  /** Fraction of the last step's unlabelled images whose pseudo-label passed the threshold. */
+  readonly maskRate: number;
+}
+
+/**
+ * What {@link pretrainFixMatch} returns: the shape of `pretrain`'s result plus the loss parts and whether the run
+ * completed. After a completed run the model holds the best (EMA) weights; after `stopAfterStep` it holds the live
+ * weights written to `last.ckpt`.
+ */
+export interface FixMatchResult extends PretrainResult {
+  readonly history: readonly FixMatchHistoryEntry[];
+  readonly completed: boolean;
+  /** Steps done (`steps`, or `stopAfterStep` when the run was stopped). */
+  readonly stepsRun: number;
+}
+
+interface ResumeState {
+  step: number;
+  rng: [number, number, number, number];
+  labeledSampler: InstanceSamplerState | null;
+  unlabeledSampler: InstanceSamplerState | null;
+  bestStep: number;
+  bestValue: number;
+  bestValidation: MetricReport | null;
+  history: FixMatchHistoryEntry[];
+}
+
+/**
+ * The unlabelled pool as images and dataset indices only. Only the image fields of the dataset are read; its labels
+ * are replaced by -1 here, so nothing downstream can see the true labels of unlabelled data.
+ */
+interface UnlabeledImages {
+  readonly dataset: Dataset;
+  readonly indices: Int32Array;
+}
+
+function imagesOnly(unlabeled: Subset): UnlabeledImages {
+  const { images, height, width, channels, numClasses } = unlabeled.dataset;
+  const n = Math.floor(images.length / imageSize({ height, width, channels }));
+  return {
+    dataset: { images, height, width, channels, numClasses, labels: new Int32Array(n).fill(-1) },
+    indices: Int32Array.from(unlabeled.indices),
+  };
+}
+
+function validateConfig(c: FixMatchConfig): void {
+  const positiveInt = (name: string, v: number): void => {
+    if (!(Number.isInteger(v) && v > 0)) throw new SelmixError("INVALID_VALUE", `${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt("steps", c.steps);
+  positiveInt("batch size", c.batchSize);
+  positiveInt("mu", c.mu);
+  positiveInt("eval every", c.evalEvery);
+  if (c.method !== "fixmatch" && c.method !== "fixmatch-la") throw new SelmixError("INVALID_VALUE", `unknown method ${String(c.method)}`);
+  if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
+  if (!(c.threshold >= 0 && c.threshold <= 1)) throw new SelmixError("INVALID_VALUE", `threshold must be in [0, 1], got ${c.threshold}`);
+  if (!(c.lambdaU >= 0 && Number.isFinite(c.lambdaU))) throw new SelmixError("INVALID_VALUE", `lambdaU must be finite and >= 0, got ${c.lambdaU}`);
+  if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
+  if (!(c.weightDecay >= 0)) throw new SelmixError("INVALID_VALUE", `weight decay must be >= 0, got ${c.weightDecay}`);
+}
+
+/** Identity forward, zero gradient (PyTorch's `detach`). */
+const stopGradient = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
+  value: tf.clone(x as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+}));
+
+/**
+ * The FixMatch objective on one batch of logits, rows `[labelled B | weak mu·B | strong mu·B]`:
+ * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong, argmax softmax(weak))), where
+ * mask = [max softmax(weak) ≥ threshold] and the weak branch is stop-gradient. Returns
+ * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them.
+ */
+function fixMatchLoss(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  b: number,
+  u: number,
+  threshold: number,
+  lambdaU: number,
+  adjustment: tf.Tensor1D | undefined,
+): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
+  const k = logits.shape[1];
+  const labeled = tf.slice(logits, [0, 0], [b, k]);
+  const weak = stopGradient(tf.slice(logits, [b, 0], [u, k])) as tf.Tensor2D;
+  const strong = tf.slice(logits, [b + u, 0], [u, k]);
+  const supervised = crossEntropy(labeled, labels, adjustment);
+  const probs = tf.softmax(weak);
+  const pseudo = tf.argMax(probs, 1);
+  const mask = tf.cast(tf.greaterEqual(tf.max(probs, 1), threshold), "float32");
+  const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(pseudo, k), tf.logSoftmax(strong)), 1));
+  const unsupervised = tf.mean(tf.mul(perSample, mask)) as tf.Scalar;
+  const total = tf.add(supervised, tf.mul(unsupervised, lambdaU)) as tf.Scalar;
+  return [total, supervised, unsupervised, tf.mean(mask) as tf.Scalar];
+}
+
+/**
+ * FixMatch / FixMatch (LA) pre-training. Each step draws a labelled batch B (weak view) and mu·B unlabelled images
+ * (weak and strong views), runs them through the network as one batch (batch norm in train mode sees all views
+ * together, as in FixMatch), pseudo-labels the unlabelled images by the argmax of the weak view (stop-gradient)
+ * with confidence ≥ `threshold`, and minimises CE(labelled, + τ·log prior for LA) + λ_u·masked CE(strong view,
+ * pseudo-label). SGD with Nesterov momentum, weight decay (not on biases or BN), the FixMatch cosine schedule, EMA
+ * of the weights; the EMA is validated every `evalEvery` steps and the best by `selectBy` is kept (validation set,
+ * never the test set).
+ *
+ * The unlabelled pool is reduced to its images and indices before training: its labels are never read.
+ *
+ * With `io.checkpointDir` it writes `last.ckpt` (live weights, momentum, EMA, RNG and both sampler states) at
+ * every validation and at `stopAfterStep`, and `best.ckpt` (EMA weights), so a killed run resumes bit-exactly.
+ *
+ * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
+ *   labelled or unlabelled pool is empty; `MISMATCH` if the pools' image shapes differ or when resuming a
+ *   checkpoint of another model.
+ */
+export async function pretrainFixMatch(
+  model: Model,
+  labeled: Subset,
+  unlabeled: Subset,
+  validation: Subset,
+  config: FixMatchConfig,
+  io: FixMatchIo = {},
+): Promise<FixMatchResult> {
+  validateConfig(config);
+  const pool = imagesOnly(unlabeled);
+  const ld = labeled.dataset;
+  if (ld.height !== pool.dataset.height || ld.width !== pool.dataset.width || ld.channels !== pool.dataset.channels) {
+    throw new SelmixError(
+      "MISMATCH",
+      `labelled images are ${ld.height}x${ld.width}x${ld.channels}, unlabelled ${pool.dataset.height}x${pool.dataset.width}x${pool.dataset.channels}`,
+    );
+  }
+  if (labeled.indices.length === 0) throw new SelmixError("EMPTY_CLASS", "the labelled pool is empty");
+  if (pool.indices.length === 0) throw new SelmixError("EMPTY_CLASS", "the unlabelled pool is empty");
+  const k = model.numClasses;
+  const counts = classHistogram(ld.labels, k, labeled.indices);
+  const labels = ld.labels;
+  const b = config.batchSize;
+  const u = config.batchSize * config.mu;
+  const augment = { flip: config.flip };
+
+  model.setBnMode("train");
+  const sgd = createSgd(
+    [
+      { variables: [...model.paramGroups.head, ...model.paramGroups.backbone], lrFactor: 1, weightDecay: config.weightDecay },
+      { variables: model.paramGroups.norm, lrFactor: 1, weightDecay: 0 },
+    ],
+    config.momentum,
+    config.nesterov,
+  );
+  const ema = config.ema > 0 ? createEma(model, config.ema) : undefined;
+  const adjustment = config.method === "fixmatch-la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
+  const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
+  const manifest = io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {};
+
+  let state: ResumeState = {
+    step: 0,
+    rng: createRng(config.seed).state() as [number, number, number, number],
+    labeledSampler: null,
+    unlabeledSampler: null,
+    bestStep: -1,
+    bestValue: Number.NEGATIVE_INFINITY,
+    bestValidation: null,
+    history: [],
+  };
+  try {
+    if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
+      const ckpt = loadCheckpoint(lastPath, model);
+      state = (ckpt.metadata.extra as unknown as { fixmatch: ResumeState }).fixmatch;
+      sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
+      ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+      io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
+    }
+  } catch (error) {
+    sgd.dispose();
+    adjustment?.dispose();
+    throw error;
+  }
+  const rng = rngFromState(state.rng);
+  const labeledSampler = createInstanceBalancedSampler({ pool: labeled, rng, ...(state.labeledSampler ? { resume: state.labeledSampler } : {}) });
+  const unlabeledSampler = createInstanceBalancedSampler({
+    pool: { indices: pool.indices },
+    rng,
+    ...(state.unlabeledSampler ? { resume: state.unlabeledSampler } : {}),
+  });
+  const trainVars = model.trainableVariables();
+  let bestWeights: NamedArray[] | undefined;
+  let parts = [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
+  let step = state.step;
+  let completed = true;
+
+  const writeLast = (at: number): void => {
+    if (lastPath === undefined) return;
+    state.step = at;
+    state.rng = rng.state() as [number, number, number, number];
+    state.labeledSampler = labeledSampler.state() ?? null;
+    state.unlabeledSampler = unlabeledSampler.state() ?? null;
+    saveCheckpoint(lastPath, model, {
+      step: at,
+      optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
+      extra: { fixmatch: state as unknown as JsonValue },
+      ...manifest,
+    });
+  };
+
+  try {
+    for (; step < config.steps; step++) {
+      if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
+        completed = false;
+        break;
+      }
+      const li = labeledSampler.sample(b);
+      const ui = unlabeledSampler.sample(u);
+      const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
+      const out = tf.tidy(() => {
+        const xl = toFloatBatch(ld, li, { kind: "weak", rng, options: augment });
+        const xw = toFloatBatch(pool.dataset, ui, { kind: "weak", rng, options: augment });
+        const xs = toFloatBatch(pool.dataset, ui, { kind: "strong", rng, options: augment });
+        const x = tf.concat([xl, xw, xs], 0);
+        const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
+        let extra: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const [total, sup, unsup, maskRate] = fixMatchLoss(model.logits(x, true), y, b, u, config.threshold, config.lambdaU, adjustment);
+          extra = tf.keep(tf.stack([sup, unsup, maskRate]));
+          return total;
+        }, trainVars);
+        sgd.step(grads, lr);
+        const kept = extra!;
+        const result = tf.concat([tf.reshape(value, [1]), kept]);
+        kept.dispose();
+        return result;
+      });
+      parts = Array.from(await out.data());
+      out.dispose();
+      const loss = parts[0]!;
+      if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
+      ema?.update();
+      const done = step + 1;
+      io.onProgress?.({ kind: "step", step: done, total: config.steps, loss, lr });
+      if (done % config.evalEvery === 0 || done === config.steps) {
+        const report = await withEvalWeights(model, ema, async () => (await evaluate(model, validation.dataset, validation.indices)).metrics);
+        const value = reportMetric(report, config.selectBy);
+        state.history = [
+          ...state.history,
+          { step: done, validation: report, loss, supervisedLoss: parts[1]!, unsupervisedLoss: parts[2]!, maskRate: parts[3]! },
+        ];
+        const improved = value > state.bestValue;
+        if (improved) {
+          state.bestValue = value;
+          state.bestStep = done;
+          state.bestValidation = report;
+          bestWeights = ema ? ema.weights() : model.getWeights();
+          if (bestPath !== undefined) {
+            await withEvalWeights(model, ema, async () => {
+              saveCheckpoint(bestPath, model, { step: done, ...manifest });
+            });
+          }
+        }
+        io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: report, best: improved });
+        writeLast(done);
+      }
+    }
+    if (!completed) writeLast(step);
+  } finally {
+    sgd.dispose();
+    adjustment?.dispose();
+  }
+
+  let bestValidation = state.bestValidation;
+  if (completed) {
+    if (bestWeights !== undefined) model.setWeights(bestWeights);
+    else if (bestPath !== undefined && existsSync(bestPath)) loadCheckpoint(bestPath, model); // resumed after the last improvement
+  } else if (bestValidation === null) {
+    bestValidation = await withEvalWeights(model, ema, async () => (await evaluate(model, validation.dataset, validation.indices)).metrics);
+  }
+  ema?.dispose();
+  if (bestValidation === null) throw new SelmixError("INVALID_VALUE", "FixMatch ran no validation");
+  return { bestStep: state.bestStep, bestValidation, history: state.history, completed, stepsRun: step };
+}
+
+/** Runs `body` with the EMA weights loaded (when EMA is on), then puts the live weights back. */
+async function withEvalWeights<T>(model: Model, ema: Ema | undefined, body: () => Promise<T>): Promise<T> {
+  if (ema === undefined) return body();
+  const live = model.getWeights();
+  model.setWeights(ema.weights());
+  try {
+    return await body();
+  } finally {
+    model.setWeights(live);
+  }
+}

@@ -1,0 +1,133 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Splits } from "@selmix/datasets";
+import { createModel, initBackend, type Model, type NamedArray } from "@selmix/models";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, test } from "vitest";
+import { smallMnist } from "../test/mnist-small.ts";
+import { evaluate } from "./evaluate.ts";
+import { defaultFinetuneConfig, type FinetuneConfig, finetune } from "./finetune.ts";
+import { DEFAULT_PRETRAIN_CONFIG, type PretrainConfig, pretrain } from "./pretrain.ts";
+
+let data: Splits;
+let start: NamedArray[];
+const mlp = (): Model => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+const pretrainConfig: PretrainConfig = { ...DEFAULT_PRETRAIN_CONFIG, steps: 150, evalEvery: 50, lr: 0.05 };
+const sameWeights = (a: readonly NamedArray[], b: readonly NamedArray[]): boolean =>
+  a.length === b.length && a.every((w, i) => w.name === b[i]!.name && w.values.every((v, j) => Object.is(v, b[i]!.values[j])));
+
+beforeAll(async () => {
+  await initBackend({ name: "wasm" });
+  data = await smallMnist();
+  const model = mlp();
+  await pretrain(model, data.labeled, data.validation, pretrainConfig);
+  start = model.getWeights();
+  model.dispose();
+});
+
+describe("pretrain", () => {
+  test("learns: validation mean recall of LA well above chance, best step chosen on validation", async () => {
+    const model = mlp();
+    const result = await pretrain(model, data.labeled, data.validation, pretrainConfig);
+    expect(result.bestValidation.meanRecall).toBeGreaterThan(0.7);
+    expect(result.history.map((h) => h.step)).toEqual([50, 100, 150]);
+    const best = Math.max(...result.history.map((h) => h.validation.meanRecall));
+    expect(result.bestValidation.meanRecall).toBe(best);
+    const check = await evaluate(model, data.validation.dataset, data.validation.indices);
+    expect(check.metrics.meanRecall).toBeCloseTo(best, 12); // the model holds the selected weights
+    model.dispose();
+  });
+
+  test("a run killed mid-way resumes from its checkpoint and ends with the same weights", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "selmix-pretrain-"));
+    const whole = mlp();
+    await pretrain(whole, data.labeled, data.validation, pretrainConfig);
+    const killed = mlp();
+    const first = await pretrain(killed, data.labeled, data.validation, pretrainConfig, { checkpointDir: dir, stopAfterStep: 70 });
+    expect(first.completed).toBe(false);
+    killed.dispose();
+    const resumed = mlp();
+    const events: string[] = [];
+    const second = await pretrain(resumed, data.labeled, data.validation, pretrainConfig, {
+      checkpointDir: dir,
+      onProgress: (e) => events.push(e.kind),
+    });
+    expect(events[0]).toBe("resume");
+    expect(second.completed).toBe(true);
+    expect(sameWeights(resumed.getWeights(), whole.getWeights())).toBe(true);
+    whole.dispose();
+    resumed.dispose();
+  });
+});
+
+describe("SelMix fine-tuning", () => {
+  const base = (mode: "full" | "head-only"): FinetuneConfig => ({
+    ...defaultFinetuneConfig("min-recall", mode),
+    steps: mode === "full" ? 100 : 600,
+    refreshEvery: 50,
+    lr: mode === "full" ? 0.01 : 0.003,
+    temperatureScale: "spread",
+    temperature: 0.5,
+    selectBest: false,
+  });
+
+  test("head-only fine-tuning for min recall raises the validation min recall", async () => {
+    const model = mlp();
+    model.setWeights(start);
+    const result = await finetune(model, { labeled: data.labeled, validation: data.validation }, base("head-only"));
+    const first = result.diagnostics[0]!.objective;
+    const last = result.diagnostics.at(-1)!.objective;
+    expect(last).toBeGreaterThan(first);
+    const val = await evaluate(model, data.validation.dataset, data.validation.indices);
+    expect(val.metrics.minRecall).toBeCloseTo(last, 12); // the model holds the trained head
+    model.dispose();
+  });
+
+  test("full-network fine-tuning: same seed, same numbers; no tensor leak over 500 steps", async () => {
+    const runs: number[][] = [];
+    for (let r = 0; r < 2; r++) {
+      const model = mlp();
+      model.setWeights(start);
+      const before = tf.memory().numTensors;
+      const result = await finetune(model, { labeled: data.labeled, validation: data.validation }, { ...base("full"), steps: r === 0 ? 500 : 100 });
+      expect(tf.memory().numTensors).toBe(before);
+      if (r === 1) runs.push(result.diagnostics.map((d) => d.objective));
+      const again = mlp();
+      again.setWeights(start);
+      const repeat = await finetune(again, { labeled: data.labeled, validation: data.validation }, { ...base("full"), steps: 100 });
+      runs.push(repeat.diagnostics.map((d) => d.objective));
+      model.dispose();
+      again.dispose();
+    }
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[1]).toEqual(runs[2]);
+  });
+
+  test("a fine-tune killed mid-way resumes and finishes with the same weights and diagnostics", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "selmix-finetune-"));
+    const config = { ...base("full"), selectBest: true };
+    const whole = mlp();
+    whole.setWeights(start);
+    const reference = await finetune(whole, { labeled: data.labeled, validation: data.validation }, config);
+    const killed = mlp();
+    killed.setWeights(start);
+    const part = await finetune(killed, { labeled: data.labeled, validation: data.validation }, config, {
+      checkpointDir: dir,
+      diagnosticsPath: join(dir, "diagnostics.jsonl"),
+      stopAfterStep: 70,
+    });
+    expect(part.completed).toBe(false);
+    killed.dispose();
+    const resumed = mlp(); // a fresh process would start from random weights: the checkpoint must restore them
+    const result = await finetune(resumed, { labeled: data.labeled, validation: data.validation }, config, {
+      checkpointDir: dir,
+      diagnosticsPath: join(dir, "diagnostics.jsonl"),
+    });
+    expect(result.completed).toBe(true);
+    expect(result.diagnostics.map((d) => d.objective)).toEqual(reference.diagnostics.map((d) => d.objective));
+    expect(sameWeights(resumed.getWeights(), whole.getWeights())).toBe(true);
+    whole.dispose();
+    resumed.dispose();
+  });
+});
