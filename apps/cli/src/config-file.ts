@@ -1,6 +1,5 @@
 import { SelmixError } from "@selmix/core";
 import type { z } from "zod";
-import { readJsonFile } from "./run.ts";
 
 /** `batchSize` → `--batch-size`: config keys and flags share their names. */
 export function flagName(key: string): string {
@@ -8,6 +7,7 @@ export function flagName(key: string): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, asFlag: boolean): string {
+  if (issue.code === "unrecognized_keys") return `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
   const key = issue.path.map(String).join(".");
   if (key === "") return issue.message;
   return `${asFlag && issue.path.length === 1 ? flagName(key) : key}: ${issue.message}`;
@@ -26,18 +26,4 @@ export function validateOptions<S extends z.ZodType>(schema: S, value: unknown, 
   const issue = result.error.issues[0]!;
   const where = origin === undefined ? "" : `${origin}: `;
   throw new SelmixError("INVALID_ARGUMENT", `${where}${describeIssue(issue, origin === undefined)}`);
-}
-
-/**
- * Reads a `--config` JSON file and validates it: unknown keys are rejected, every value is type-checked.
- *
- * @throws {@link SelmixError} `NOT_FOUND` (unreadable), `PARSE_ERROR` (not JSON), `INVALID_ARGUMENT` (schema).
- */
-export function readConfigFile<S extends z.ZodType>(schema: S, path: string): z.output<S> {
-  return validateOptions(schema, readJsonFile(path), path);
-}
-
-/** Drops the keys whose value is `undefined` (flags not given), so they do not override the config file. */
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -43,7 +43,7 @@ function checkOptions(shape: ImageShape, image: Uint8Array, options: AugmentOpti
  * repeated), crop a random window of the original size, then flip horizontally with p = 0.5 when `flip` is on.
  * Returns a new image; randomness only from `rng`.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
+ * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
  */
 export function weakAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
   checkOptions(shape, image, options);
@@ -85,7 +85,7 @@ export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 12
  * FixMatch's strong augmentation: {@link weakAugment}, then `numOps` operations drawn uniformly (with replacement)
  * from {@link randAugmentOps} at a uniform random magnitude in [0.05, 1] each, then {@link cutout}.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
+ * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
  */
 export function strongAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
   let out = weakAugment(image, shape, rng, options);

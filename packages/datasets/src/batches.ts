@@ -34,7 +34,7 @@ function toTensor(bytes: Uint8Array, count: number, dataset: Dataset): tf.Tensor
  * (see {@link weakAugment}, {@link strongAugment}) with `rng`. The uint8 work is plain JS; one tensor is created.
  * The caller owns (and disposes) the result.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if an index is out of range, `INVALID_ARGUMENT` if `augment` is not
+ * @throws `SelmixError` `INVALID_VALUE` if an index is out of range, `INVALID_ARGUMENT` if `augment` is not
  *   `none` and no `rng` or `augmentOptions` are given.
  */
 export function toFloatBatch(
@@ -89,7 +89,7 @@ export interface BatchIterator extends AsyncIterableIterator<Batch> {
  * the tensors of each yielded batch; the prefetched batch is freed by `return()` (e.g. `break` in `for await`) or
  * `dispose()`.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if `batchSize` or `epochs` is not a positive integer (or `Infinity`)
+ * @throws `SelmixError` `INVALID_VALUE` if `batchSize` or `epochs` is not a positive integer (or `Infinity`)
  *   or an index is out of range; `INVALID_ARGUMENT` if `augment` is set without `augmentOptions`.
  */
 export function createBatchIterator(

@@ -27,7 +27,7 @@ export function cifarRecordSize(variant: CifarVariant): number {
  *
  * @param name - file name for error messages.
  * @param expectedRecords - when given, the exact number of records the file must hold (10000 for official files).
- * @throws {@link SelmixError} `CORRUPT_FILE` naming the file if it is empty, its length is not a multiple of the
+ * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, its length is not a multiple of the
  *   record size (truncated), the record count differs from `expectedRecords`, or a label is out of range
  *   (0..9 for CIFAR-10; coarse 0..19 and fine 0..99 for CIFAR-100).
  */

@@ -23,7 +23,7 @@ export function datasetSize(dataset: Dataset): number {
  * Images per class, `[numClasses]`; labels of `-1` (unlabelled) are not counted.
  *
  * @param indices - count only these samples (default: all).
- * @throws {@link SelmixError} `INVALID_VALUE` if a label is outside `-1..numClasses-1` or an index is out of range.
+ * @throws `SelmixError` `INVALID_VALUE` if a label is outside `-1..numClasses-1` or an index is out of range.
  */
 export function classHistogram(
   labels: ArrayLike<number>,

@@ -22,7 +22,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  * Parses an uncompressed uint8 IDX file (magic `00 00 08 ndim`, big-endian uint32 sizes, row-major bytes).
  *
  * @param name - file name used in error messages.
- * @throws {@link SelmixError} `CORRUPT_FILE` naming `name` if the magic, the data type, the number of dimensions
+ * @throws `SelmixError` `CORRUPT_FILE` naming `name` if the magic, the data type, the number of dimensions
  *   or the length disagrees with the header (a truncated file, trailing bytes).
  */
 export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
@@ -58,7 +58,7 @@ export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
 /**
  * Encodes a uint8 IDX file (uncompressed). Used to write fixtures and subsets.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if `data.length` is not the product of `dims`.
+ * @throws `SelmixError` `INVALID_SHAPE` if `data.length` is not the product of `dims`.
  */
 export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
   const expected = dims.reduce((a, b) => a * b, 1);
@@ -97,7 +97,7 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
 /**
  * Reads an IDX file, raw or gzipped (detected from the gzip magic, not the name).
  *
- * @throws {@link SelmixError} `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` (naming the file) if the gzip
+ * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` (naming the file) if the gzip
  *   stream or the IDX content is corrupt or truncated.
  */
 export async function readIdx(path: string): Promise<IdxArray & { readonly decoded: Uint8Array }> {
@@ -108,7 +108,7 @@ export async function readIdx(path: string): Promise<IdxArray & { readonly decod
 /**
  * Builds a {@link Dataset} from a decoded IDX image array `[n, h, w]` (or `[n, h, w, c]`) and label array `[n]`.
  *
- * @throws {@link SelmixError} `CORRUPT_FILE` naming the files if the ranks, the record counts disagree or a label is
+ * @throws `SelmixError` `CORRUPT_FILE` naming the files if the ranks, the record counts disagree or a label is
  *   outside `0..numClasses-1`.
  */
 export function idxToDataset(

@@ -93,7 +93,7 @@ function reportBytes(file: string, format: Exclude<FileFormat, "tar" | "stl10-im
  * Recognises IDX (raw or gzipped), CIFAR-10/100 `.bin` batches, STL-10 `*_X.bin`/`*_y.bin` and CIFAR `.tar.gz`
  * archives (each `.bin` member is reported). The format is guessed from the name, magic and length unless given.
  *
- * @throws {@link SelmixError} `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` naming the file and the
+ * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` naming the file and the
  *   problem if it is truncated or corrupt, `PARSE_ERROR` if the format cannot be told, `INVALID_ARGUMENT` for an
  *   unknown `format`.
  */

@@ -15,7 +15,7 @@ import { SelmixError } from "@selmix/core";
  * @param head - count of class 0 (N1 or M1), an integer >= 0.
  * @param ratio - imbalance ratio rho = count_0 / count_{K-1}, > 0.
  * @param numClasses - K >= 2.
- * @throws {@link SelmixError} `INVALID_VALUE` if `head` is not a non-negative integer, `ratio` is not finite and
+ * @throws `SelmixError` `INVALID_VALUE` if `head` is not a non-negative integer, `ratio` is not finite and
  *   > 0, or `numClasses` is not an integer >= 2.
  * @example
  * ```ts

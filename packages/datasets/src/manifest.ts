@@ -83,7 +83,7 @@ function poolOf(pools: { train: Dataset; test: Dataset; unlabeled?: Dataset }, p
 /**
  * Draws the splits of `params` from `source` with `seed` (see {@link drawSplits}) and records them in a manifest.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` when a class is too small for the profile, `INVALID_VALUE` for a
+ * @throws `SelmixError` `INVALID_ARGUMENT` when a class is too small for the profile, `INVALID_VALUE` for a
  *   bad seed.
  */
 export function createManifest(source: Source, params: ProfileParams, seed: number): Manifest {
@@ -285,7 +285,7 @@ function parseUnchecked(value: unknown): Manifest {
 /**
  * Validates a parsed manifest JSON value and returns it with the canonical key order.
  *
- * @throws {@link SelmixError} `PARSE_ERROR` naming the first bad field, `MISMATCH` if the `id` does not match the
+ * @throws `SelmixError` `PARSE_ERROR` naming the first bad field, `MISMATCH` if the `id` does not match the
  *   content (the file was edited by hand).
  */
 export function parseManifest(value: unknown): Manifest {
@@ -312,7 +312,7 @@ export function safeParseManifest(
 /**
  * Reads and validates a manifest file.
  *
- * @throws {@link SelmixError} `NOT_FOUND` if it cannot be read, `PARSE_ERROR` (naming the file) if it is not JSON or
+ * @throws `SelmixError` `NOT_FOUND` if it cannot be read, `PARSE_ERROR` (naming the file) if it is not JSON or
  *   a field is invalid, `MISMATCH` if its id does not match its content.
  */
 export async function loadManifest(path: string): Promise<Manifest> {
@@ -343,7 +343,7 @@ export async function loadManifest(path: string): Promise<Manifest> {
  * manifest was built from (name, decoded-file SHA-256, shapes, sizes) and that the recorded per-class counts match
  * the labels.
  *
- * @throws {@link SelmixError} `MISMATCH` naming what differs.
+ * @throws `SelmixError` `MISMATCH` naming what differs.
  */
 export function splitsFromManifest(source: Source, manifest: Manifest): Splits {
   const s = manifest.source;
@@ -390,7 +390,7 @@ export function splitsFromManifest(source: Source, manifest: Manifest): Splits {
  * Loads the manifest's source (see {@link loadSource}; the recorded STL-10 size and unlabelled count are reused)
  * and rebuilds its splits exactly, checking the decoded files' SHA-256 against the manifest.
  *
- * @throws {@link SelmixError} the codes of {@link loadSource}, and `MISMATCH` if the data differ from those the
+ * @throws `SelmixError` the codes of {@link loadSource}, and `MISMATCH` if the data differ from those the
  *   manifest was built from.
  */
 export async function materialize(manifest: Manifest, options: LoadSourceOptions = {}): Promise<Splits> {
@@ -408,7 +408,7 @@ export async function materialize(manifest: Manifest, options: LoadSourceOptions
  * Loads `source`, draws the profile's splits with `seed` and returns them with their manifest: the one-call way to
  * build a long-tailed dataset.
  *
- * @throws {@link SelmixError} the codes of {@link loadSource} and {@link createManifest}.
+ * @throws `SelmixError` the codes of {@link loadSource} and {@link createManifest}.
  */
 export async function buildSplits(
   sourceName: string,

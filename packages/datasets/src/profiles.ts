@@ -63,7 +63,7 @@ function checkRatio(name: string, value: number): number {
  * `(1500, 30, 100, 0.01)`, hence the default `round(3000 * rho_u)`. STL-10's validation set is held out of the
  * training split (500/class = 450 + 50), disjoint from the labelled set, unlike the reference code's overlapping one.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown profile, `rho` and `rhoL` both given and different,
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown profile, `rho` and `rhoL` both given and different,
  *   or an unlabelled option on a profile without one; `INVALID_VALUE` for a count that is not an integer >= 0 or a
  *   ratio that is not finite and > 0.
  */

@@ -305,7 +305,7 @@ async function loadStlSource(dataDir: string | undefined, options: LoadSourceOpt
  * - `stl10`: `<data-dir>/stl10_binary/*.bin` or `<data-dir>/*.bin`.
  * Nothing is downloaded.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown source name, `NOT_FOUND` (saying which files to
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown source name, `NOT_FOUND` (saying which files to
  *   put where) if the files are missing, `CORRUPT_FILE` naming the file if one is truncated or corrupt,
  *   `CHECKSUM_MISMATCH` with `checksums: "strict"` if a decoded file differs from its known SHA-256.
  */

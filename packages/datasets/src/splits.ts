@@ -26,7 +26,7 @@ export interface SplitPools {
  * Requested per-class counts of a profile for `numClasses` classes: labelled N_k, unlabelled M_k (empty when the
  * profile has none) and validation.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` from {@link longTailCounts}.
+ * @throws `SelmixError` `INVALID_VALUE` from {@link longTailCounts}.
  */
 export function profileCounts(
   params: ProfileParams,
@@ -55,7 +55,7 @@ function sorted(values: number[]): Int32Array {
  *
  * Each split is returned sorted ascending.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` naming the class and the counts when a class has fewer training
+ * @throws `SelmixError` `INVALID_ARGUMENT` naming the class and the counts when a class has fewer training
  *   images than validation + labelled + unlabelled need, or when the profile wants STL-10's unlabelled split and
  *   `pools.unlabeled` is missing; `INVALID_VALUE` for a bad seed.
  */

@@ -66,7 +66,7 @@ export function convertStlImage(src: Uint8Array, srcOffset: number, size: number
  * channel plane column-major) in chunks, converting to HWC and optionally downsampling, so the 2.7 GB unlabelled
  * file never sits in memory at full size. The SHA-256 of the file is computed on the way.
  *
- * @throws {@link SelmixError} `NOT_FOUND` if the file cannot be opened, `CORRUPT_FILE` naming it if its length is
+ * @throws `SelmixError` `NOT_FOUND` if the file cannot be opened, `CORRUPT_FILE` naming it if its length is
  *   not a positive multiple of 27648 bytes or the count differs from `expectedRecords`, `INVALID_VALUE` if `size`
  *   does not divide 96 or `limit` is not a positive integer.
  */
@@ -119,7 +119,7 @@ export async function readStl10Images(path: string, options: Stl10ReadOptions = 
 /**
  * Decodes an STL-10 label file (`train_y.bin`, `test_y.bin`: one byte per image, 1..10) to 0..9.
  *
- * @throws {@link SelmixError} `CORRUPT_FILE` naming the file if it is empty, the count differs from
+ * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, the count differs from
  *   `expectedRecords`, or a label is outside 1..10.
  */
 export function parseStl10Labels(bytes: Uint8Array, name: string, expectedRecords?: number): Uint8Array {

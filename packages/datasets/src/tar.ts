@@ -34,7 +34,7 @@ function checkHeader(header: Uint8Array, archive: string): void {
  * Streams a `.tar.gz` (or plain `.tar`) archive and returns the regular files for which `want(name)` is true,
  * without holding the whole archive in memory. Understands ustar (with the name prefix) and GNU long names.
  *
- * @throws {@link SelmixError} `NOT_FOUND` if the archive cannot be opened, `CORRUPT_FILE` naming it if the gzip
+ * @throws `SelmixError` `NOT_FOUND` if the archive cannot be opened, `CORRUPT_FILE` naming it if the gzip
  *   stream, a header checksum or the length is wrong (truncated).
  * @internal
  */

@@ -32,7 +32,9 @@ describe("samplingDistribution", () => {
     const masked = e.map((v, i) => (g[i]! > 0 ? v / z : 0) + 1e-8);
     const s = masked.reduce((a, b) => a + b, 0);
     const p = samplingDistribution(g);
-    masked.forEach((v, i) => expect(p[i]).toBeCloseTo(v / s, 15));
+    masked.forEach((v, i) => {
+      expect(p[i]).toBeCloseTo(v / s, 15);
+    });
   });
 
   test("uniform when no gain is positive", () => {
@@ -43,7 +45,9 @@ describe("samplingDistribution", () => {
     const g = Float64Array.of(0.3, -0.2, 0.1, 0.05);
     const a = samplingDistribution(g, { scale: "spread", temperature: 0.5 });
     const b = samplingDistribution(g.map((v) => v * 1000), { scale: "spread", temperature: 0.5 });
-    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 12));
+    a.forEach((v, i) => {
+      expect(b[i]).toBeCloseTo(v, 12);
+    });
   });
 
   test("rejects a bad temperature or a NaN gain", () => {

@@ -52,7 +52,7 @@ describe("wasm kernels", () => {
   it("larger shapes spanning several cache tiles", () => {
     const rand = (len: number, seed: number): Float64Array => Float64Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
     for (const [m, n, k] of [
-      [67, 301, 1000],
+      [67, 501, 1000],
       [130, 129, 257],
     ] as const) {
       const a = rand(m * k, 1);

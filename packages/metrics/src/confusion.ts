@@ -23,7 +23,7 @@ function checkEntries(values: ArrayLike<number>, k: number, name: string): void 
  * Validates a K×K array of rows (counts or joint probabilities) and copies it into a {@link ConfusionMatrix}.
  *
  * @param name - how the argument is named in error messages.
- * @throws {@link SelmixError} `INVALID_SHAPE` unless it is a square array with K >= 2;
+ * @throws `SelmixError` `INVALID_SHAPE` unless it is a square array with K >= 2;
  *   `INVALID_VALUE` if an entry is NaN, infinite or negative, or every entry is 0.
  * @example
  * ```ts
@@ -53,7 +53,7 @@ export function confusionMatrix(rows: unknown, name = "confusion"): ConfusionMat
 /**
  * Wraps row-major K×K values (copied) as a {@link ConfusionMatrix} after validation.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if `values.length !== k * k` or k < 2; `INVALID_VALUE` as in
+ * @throws `SelmixError` `INVALID_SHAPE` if `values.length !== k * k` or k < 2; `INVALID_VALUE` as in
  *   {@link confusionMatrix}.
  */
 export function fromValues(k: number, values: ArrayLike<number>, name = "confusion"): ConfusionMatrix {
@@ -70,7 +70,7 @@ export function fromValues(k: number, values: ArrayLike<number>, name = "confusi
 /**
  * Counts of (true, predicted) pairs.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if the arrays differ in length or are empty; `INVALID_VALUE` if a
+ * @throws `SelmixError` `INVALID_SHAPE` if the arrays differ in length or are empty; `INVALID_VALUE` if a
  *   label is not an integer in [0, K).
  */
 export function confusionFromPredictions(
@@ -105,7 +105,7 @@ export function confusionFromPredictions(
  * This is the differentiable C̃ of the SelMix paper.
  *
  * @param probabilities - row-major [N, K] predicted probabilities.
- * @throws {@link SelmixError} `INVALID_SHAPE` / `INVALID_VALUE` on inconsistent sizes, bad labels or values.
+ * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` on inconsistent sizes, bad labels or values.
  */
 export function softConfusion(
   yTrue: ArrayLike<number>,
@@ -159,7 +159,7 @@ export function columnSums(cm: ConfusionMatrix): Float64Array {
 /**
  * Per-class recall `C[i][i] / Σ_j C[i][j]`.
  *
- * @throws {@link SelmixError} `EMPTY_CLASS` if a class has no samples (an all-zero row): its recall is undefined,
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples (an all-zero row): its recall is undefined,
  *   and silently treating it as 0 or 1 would bias every recall-based metric.
  */
 export function recalls(cm: ConfusionMatrix): Float64Array {

@@ -17,7 +17,7 @@ export interface HeadTailGroups {
 /**
  * Resolves a {@link HeadTailSplit} for K classes. With a fraction f, head = classes 0..floor(f·K)-1.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if the fraction leaves either group empty;
+ * @throws `SelmixError` `INVALID_VALUE` if the fraction leaves either group empty;
  *   `INVALID_ARGUMENT` if explicit groups overlap, miss a class, or name a class outside [0, K).
  */
 export function headTailGroups(numClasses: number, split: HeadTailSplit = { headFraction: DEFAULT_HEAD_FRACTION }): HeadTailGroups {

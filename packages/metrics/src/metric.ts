@@ -120,7 +120,7 @@ export interface MetricReport {
 /**
  * Evaluates every reported metric at once.
  *
- * @throws {@link SelmixError} `EMPTY_CLASS` if a class has no samples.
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
  */
 export function evaluateMetrics(cm: ConfusionMatrix, split?: HeadTailSplit): MetricReport {
   return {

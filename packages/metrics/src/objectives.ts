@@ -131,7 +131,7 @@ function withCoverage(base: Float64Array, lambdas: Float64Array): Linearization 
  * | g-mean, h-mean | geometric / harmonic mean of recalls | none |
  * | mean-recall-min-coverage, h-mean-min-coverage | base + Σ λ_j·coverage_j | saturating coverage λ, gain / (max λ + 1) |
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown name; `INVALID_VALUE` for a bad option.
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown name; `INVALID_VALUE` for a bad option.
  * @example
  * ```ts
  * const objective = createObjective("min-recall");

@@ -52,7 +52,7 @@ export function numericDerivative(psi: (cm: ConfusionMatrix) => number, cm: Conf
  * {@link numericDerivative}) at the joint matrix clipped at 1e-7, the point where the reference evaluates built-in
  * derivatives. No multipliers; normaliser 1.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if ψ is not finite at or near C.
+ * @throws `SelmixError` `INVALID_VALUE` if ψ is not finite at or near C.
  * @example
  * ```ts
  * // recall of class 3 plus half the recall of class 7

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "./register-gradients.ts";
 import { registerWasmTrainingKernels, type WasmKernelLevel } from "./wasm-kernels.ts";
 
-/** A backend @selmix can run on, fastest first. */
+/** A backend `@selmix` can run on, fastest first. */
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 /** A backend to ask {@link initBackend} for; `"auto"` tries every {@link BackendName} in order. */
 export type BackendChoice = BackendName | "auto";
@@ -86,7 +86,7 @@ function parseChoice(value: string, source: string): BackendChoice {
  * `options.name` or the `SELMIX_BACKEND` environment variable. Checks that `setBackend` really switched (tfjs
  * silently stays on `cpu` when wasm fails to start).
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` if the name (or `SELMIX_BACKEND`) is not a {@link BackendChoice};
+ * @throws `SelmixError` `INVALID_ARGUMENT` if the name (or `SELMIX_BACKEND`) is not a {@link BackendChoice};
  *   `BACKEND_UNAVAILABLE` if the named backend, or under `"auto"` every backend, fails to start.
  * @example
  * ```ts

@@ -95,7 +95,7 @@ function tableOf(arrays: readonly NamedArray[], start: number, what: string): Te
  * `"SELMIXCK"` · u32 LE version · u32 LE header length H · H bytes of UTF-8 JSON (space-padded to a multiple of 4)
  * · float32 LE payload · SHA-256 of all preceding bytes.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` if an array's length does not match its shape;
+ * @throws `SelmixError` `INVALID_SHAPE` if an array's length does not match its shape;
  *   `INVALID_ARGUMENT` if a name repeats.
  */
 export function encodeCheckpoint(
@@ -170,7 +170,7 @@ function readTable(value: unknown, payloadBytes: number, source: string, what: s
  * Parses and verifies bytes written by {@link encodeCheckpoint}. The returned arrays are copies.
  *
  * @param source - file name for error messages.
- * @throws {@link SelmixError} `CORRUPT_FILE` if the magic, version, header or length is wrong, or a SHA-256 does not
+ * @throws `SelmixError` `CORRUPT_FILE` if the magic, version, header or length is wrong, or a SHA-256 does not
  *   match (any flipped bit is caught by the trailer).
  */
 export function decodeCheckpoint(bytes: Uint8Array, source = "checkpoint"): CheckpointData {

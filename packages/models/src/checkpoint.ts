@@ -23,7 +23,7 @@ export interface SaveCheckpointOptions {
  * {@link encodeCheckpoint} and the README.
  *
  * @returns the metadata written.
- * @throws {@link SelmixError} `INVALID_VALUE` if `step` is not a non-negative integer; `INVALID_SHAPE` /
+ * @throws `SelmixError` `INVALID_VALUE` if `step` is not a non-negative integer; `INVALID_SHAPE` /
  *   `INVALID_ARGUMENT` for malformed optimizer tensors. File-system errors propagate as they are.
  */
 export function saveCheckpoint(path: string, model: Model, options: SaveCheckpointOptions = {}): CheckpointMetadata {
@@ -44,7 +44,7 @@ export function saveCheckpoint(path: string, model: Model, options: SaveCheckpoi
 /**
  * Reads and verifies a checkpoint file without touching any model.
  *
- * @throws {@link SelmixError} `NOT_FOUND` if the file does not exist; `CORRUPT_FILE` if it is truncated, damaged
+ * @throws `SelmixError` `NOT_FOUND` if the file does not exist; `CORRUPT_FILE` if it is truncated, damaged
  *   or not a checkpoint.
  */
 export function readCheckpoint(path: string): CheckpointData {
@@ -64,7 +64,7 @@ export function readCheckpoint(path: string): CheckpointData {
  * Checks that a checkpoint fits a model: same architecture, input shape, class count, and the same weight names
  * and shapes.
  *
- * @throws {@link SelmixError} `MISMATCH` naming the first difference.
+ * @throws `SelmixError` `MISMATCH` naming the first difference.
  */
 export function assertCheckpointMatches(checkpoint: CheckpointData, model: Model): void {
   const m = checkpoint.metadata;
@@ -93,7 +93,7 @@ export function assertCheckpointMatches(checkpoint: CheckpointData, model: Model
  * Reads a checkpoint, validates it against `model` and loads its weights into it. Returns the checkpoint (for
  * the step, metadata and optimizer state).
  *
- * @throws {@link SelmixError} `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` as
+ * @throws `SelmixError` `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` as
  *   {@link assertCheckpointMatches}.
  */
 export function loadCheckpoint(path: string, model: Model): CheckpointData {
@@ -106,7 +106,7 @@ export function loadCheckpoint(path: string, model: Model): CheckpointData {
 /**
  * Builds the model a checkpoint describes and loads its weights.
  *
- * @throws {@link SelmixError} `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` if the
+ * @throws `SelmixError` `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` if the
  *   checkpoint's weights do not fit its own architecture (written by another version).
  */
 export function modelFromCheckpoint(path: string): { model: Model; checkpoint: CheckpointData } {

@@ -47,7 +47,7 @@ function shapeText(shape: readonly number[]): string {
  * | `resnet32` | 64 | CIFAR ResNet-32, option-A shortcuts, BN |
  * | `wrn-28-2` | 128 | WRN-28-2 of FixMatch/SelMix: LeakyReLU 0.1, BN momentum 0.001 |
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown `arch`; `INVALID_SHAPE` if `inputShape` is not
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown `arch`; `INVALID_SHAPE` if `inputShape` is not
  *   three positive integers (spatial sides ≥ 8 for `cnn`, ≥ 4 for the ResNets); `INVALID_VALUE` if `numClasses` is
  *   not an integer ≥ 2 or `seed` not an integer.
  * @example

@@ -56,7 +56,7 @@ export interface Model {
    * @param training - batch-norm uses batch statistics when true (unless the mode is `"eval"`); in `"train"` mode
    *   the running statistics are also updated.
    * @returns `[batch, featureDim]`.
-   * @throws {@link SelmixError} `INVALID_SHAPE` if `x` is not `[batch, ...inputShape]`.
+   * @throws `SelmixError` `INVALID_SHAPE` if `x` is not `[batch, ...inputShape]`.
    */
   features(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /**
@@ -64,10 +64,10 @@ export interface Model {
    *
    * @param z - features `[batch, featureDim]`.
    * @returns `[batch, numClasses]`.
-   * @throws {@link SelmixError} `INVALID_SHAPE` if `z` is not `[batch, featureDim]`.
+   * @throws `SelmixError` `INVALID_SHAPE` if `z` is not `[batch, featureDim]`.
    */
   head(z: tf.Tensor2D): tf.Tensor2D;
-  /** `head(features(x, training))`. @throws {@link SelmixError} `INVALID_SHAPE` as {@link Model.features}. */
+  /** `head(features(x, training))`. @throws `SelmixError` `INVALID_SHAPE` as {@link Model.features}. */
   logits(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /** Trainable variables by group (the groups never change; `norm` variables may be marked non-trainable). */
   readonly paramGroups: ParamGroups;
@@ -82,7 +82,7 @@ export interface Model {
   /**
    * Overwrites every weight. Each name of {@link Model.weightSpecs} must appear exactly once with its shape.
    *
-   * @throws {@link SelmixError} `MISMATCH` if a name is missing, unknown or repeated, or a shape differs;
+   * @throws `SelmixError` `MISMATCH` if a name is missing, unknown or repeated, or a shape differs;
    *   `INVALID_SHAPE` if `values.length` does not match `shape`.
    */
   setWeights(weights: readonly NamedArray[]): void;

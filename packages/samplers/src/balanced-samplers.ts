@@ -16,7 +16,7 @@ export interface IndexSampler {
   /**
    * Draws `batchSize` dataset indices of the pool.
    *
-   * @throws {@link SelmixError} `INVALID_VALUE` unless `batchSize` is an integer >= 0.
+   * @throws `SelmixError` `INVALID_VALUE` unless `batchSize` is an integer >= 0.
    */
   sample(batchSize: number): Int32Array;
 }
@@ -26,7 +26,7 @@ export interface IndexSampler {
  * the pool, then the sample is uniform within the class. Two `rng.next()` calls per draw and no other state, so
  * restoring the Rng (`rngFromState(rng.state())`) and rebuilding the sampler resumes the same stream.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if `numClasses` is not an integer >= 1, a label is not an integer in
+ * @throws `SelmixError` `INVALID_VALUE` if `numClasses` is not an integer >= 1, a label is not an integer in
  *   [0, K) or an index is negative; `INVALID_SHAPE` if `labels` and `indices` differ in length; `EMPTY_CLASS` if the
  *   pool is empty.
  * @example
@@ -103,7 +103,7 @@ export interface InstanceBalancedSampler extends IndexSampler {
  * Resuming: with replacement, restoring the Rng resumes the stream. Without replacement, save `sampler.state()` and
  * `rng.state()` together, then rebuild with `rng: rngFromState(savedRng)` and `resume: savedState`.
  *
- * @throws {@link SelmixError} `EMPTY_CLASS` if the pool is empty; `INVALID_VALUE` if an index is negative or `resume`
+ * @throws `SelmixError` `EMPTY_CLASS` if the pool is empty; `INVALID_VALUE` if an index is negative or `resume`
  *   has an offset outside [0, N]; `INVALID_ARGUMENT` if `resume` is given with `replacement: true`.
  * @example
  * ```ts

@@ -52,7 +52,7 @@ export interface PairSampler {
   /**
    * Draws `batchSize` pairs with replacement.
    *
-   * @throws {@link SelmixError} `INVALID_VALUE` unless `batchSize` is an integer >= 0.
+   * @throws `SelmixError` `INVALID_VALUE` unless `batchSize` is an integer >= 0.
    */
   sample(batchSize: number): PairBatch;
 }
@@ -86,7 +86,7 @@ function normalisedCopy(distribution: ArrayLike<number>, k: number): Float64Arra
  * distribution P. P is first normalised to sum 1 (a no-op, bit for bit, when its sum is exactly 1), so P_eff sums to
  * 1; every pair gets at least 1/(K³ + K²), about 1/K of the mass in total.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if `numClasses` is not an integer >= 1, or an entry of `distribution`
+ * @throws `SelmixError` `INVALID_VALUE` if `numClasses` is not an integer >= 1, or an entry of `distribution`
  *   is NaN, infinite or negative, or they sum to 0; `INVALID_SHAPE` if `distribution.length !== numClasses²`.
  * @example
  * ```ts
@@ -127,7 +127,7 @@ function presentClasses(index: ClassIndex): string {
  * each pair then costs O(1): six `rng.next()` calls. The sampler holds no random state of its own, so saving
  * `rng.state()` and rebuilding the sampler with `rngFromState(saved)` and the same inputs resumes the same stream.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` / `INVALID_SHAPE` for a bad `numClasses` or `distribution` (as in
+ * @throws `SelmixError` `INVALID_VALUE` / `INVALID_SHAPE` for a bad `numClasses` or `distribution` (as in
  *   {@link withExploration}), or a pool whose `labels` differ in length from its `indices` (`INVALID_SHAPE`), hold a
  *   value that is not an integer in [0, K), or whose `indices` hold a negative value (`INVALID_VALUE`);
  *   `EMPTY_CLASS` if no pair (i, j) with positive probability has a class-i sample in the first pool and a class-j
@@ -231,7 +231,7 @@ export type UniformPairSamplerOptions = Omit<PairSamplerOptions, "distribution" 
  * uniform over the K² pairs (renormalised over the classes present in each pool), with samples uniform within each
  * class. So the first sample is class-balanced, not instance-balanced. Exploration changes nothing for a uniform P.
  *
- * @throws {@link SelmixError} as {@link createPairSampler}.
+ * @throws `SelmixError` as {@link createPairSampler}.
  */
 export function createUniformPairSampler(options: UniformPairSamplerOptions): PairSampler {
   checkNumClasses(options.numClasses);

@@ -21,21 +21,21 @@ export interface ClassIndex {
   readonly members: Int32Array;
 }
 
-/** @throws {@link SelmixError} `INVALID_VALUE` unless `k` is an integer >= 1. */
+/** @throws `SelmixError` `INVALID_VALUE` unless `k` is an integer >= 1. */
 export function checkNumClasses(k: number): void {
   if (!(Number.isSafeInteger(k) && k >= 1)) {
     throw new SelmixError("INVALID_VALUE", `numClasses must be an integer >= 1, got ${k}`);
   }
 }
 
-/** @throws {@link SelmixError} `INVALID_VALUE` unless `n` is an integer >= 0. */
+/** @throws `SelmixError` `INVALID_VALUE` unless `n` is an integer >= 0. */
 export function checkBatchSize(n: number): void {
   if (!(Number.isSafeInteger(n) && n >= 0)) {
     throw new SelmixError("INVALID_VALUE", `batchSize must be an integer >= 0, got ${n}`);
   }
 }
 
-/** @throws {@link SelmixError} `INVALID_VALUE` if a dataset index is negative. */
+/** @throws `SelmixError` `INVALID_VALUE` if a dataset index is negative. */
 export function checkIndices(indices: Int32Array, name: string): void {
   for (let n = 0; n < indices.length; n++) {
     const v = indices[n]!;
@@ -47,7 +47,7 @@ export function checkIndices(indices: Int32Array, name: string): void {
  * Validates `pool` and groups its dataset indices by class in O(N + K); entries keep their pool order within a class.
  *
  * @param name - how the pool is named in error messages.
- * @throws {@link SelmixError} `INVALID_SHAPE` if `indices` and `labels` differ in length; `INVALID_VALUE` if a label
+ * @throws `SelmixError` `INVALID_SHAPE` if `indices` and `labels` differ in length; `INVALID_VALUE` if a label
  *   is not an integer in [0, K) or an index is negative.
  */
 export function indexPool(pool: Pool, numClasses: number, name: string): ClassIndex {

@@ -27,7 +27,7 @@ export interface PseudoLabelOptions {
  * it is given, so it cannot check where the numbers came from.
  *
  * @param indices - dataset indices of the unlabelled samples, in the order of `predictions`.
- * @throws {@link SelmixError} `INVALID_SHAPE` if `predictions` do not have one row (or class) per index;
+ * @throws `SelmixError` `INVALID_SHAPE` if `predictions` do not have one row (or class) per index;
  *   `INVALID_VALUE` if `numClasses` is not an integer >= 1, a score is NaN or infinite, a predicted class is not an
  *   integer >= 0 (the sampler checks it is < K), `threshold` is outside [0, 1], or an index is negative;
  *   `INVALID_ARGUMENT` if `threshold` is given with `classes` (they carry no confidence).

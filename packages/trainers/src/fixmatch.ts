@@ -162,8 +162,10 @@ const stopGradient = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
  * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong, argmax softmax(weak))), where
  * mask = [max softmax(weak) ≥ threshold] and the weak branch is stop-gradient. Returns
  * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them.
+ *
+ * @internal Exported for tests.
  */
-function fixMatchLoss(
+export function fixMatchLoss(
   logits: tf.Tensor2D,
   labels: tf.Tensor1D,
   b: number,

@@ -27,7 +27,8 @@ export interface Sgd {
  */
 export function createSgd(groups: readonly ParamGroupSpec[], momentum = 0, nesterov = false): Sgd {
   const entries = groups.flatMap((g) => g.variables.map((variable) => ({ variable, group: g })));
-  const buffers = momentum > 0 ? entries.map(({ variable }) => tf.variable(tf.zerosLike(variable), false)) : [];
+  // tidy frees the zerosLike tensors; the variables keep the data
+  const buffers = momentum > 0 ? tf.tidy(() => entries.map(({ variable }) => tf.variable(tf.zerosLike(variable), false))) : [];
   return {
     step(grads, lr) {
       tf.tidy(() => {
@@ -52,7 +53,7 @@ export function createSgd(groups: readonly ParamGroupSpec[], momentum = 0, neste
     restore(state) {
       state.forEach((s, idx) => {
         const b = buffers[idx];
-        if (b !== undefined && s.name === `momentum/${idx}`) b.assign(tf.tensor(s.values, [...s.shape]));
+        if (b !== undefined && s.name === `momentum/${idx}`) tf.tidy(() => b.assign(tf.tensor(s.values, [...s.shape])));
       });
     },
     dispose: () => tf.dispose(buffers),

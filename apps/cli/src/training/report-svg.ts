@@ -1,6 +1,9 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 
+/** One panel of the report (a Vega-Lite unit spec inside the top-level `hconcat`). */
+type Chart = Extract<vl.TopLevelSpec, { hconcat: unknown }>["hconcat"][number];
+
 /** Per-class recall of one model, for the grouped bars. */
 export interface RecallSeries {
   readonly label: string;
@@ -16,7 +19,7 @@ export interface ReportContent {
   readonly gain?: { readonly values: ArrayLike<number>; readonly k: number; readonly title: string };
 }
 
-function recallChart(series: readonly RecallSeries[]): Record<string, unknown> {
+function recallChart(series: readonly RecallSeries[]): Chart {
   const values = series.flatMap((s, order) => s.recall.map((r, c) => ({ class: c, model: s.label, order, recall: 100 * r })));
   return {
     title: "per-class test recall (%)",
@@ -28,12 +31,12 @@ function recallChart(series: readonly RecallSeries[]): Record<string, unknown> {
       x: { field: "class", type: "ordinal", title: "class" },
       xOffset: { field: "model", sort: series.map((s) => s.label) },
       y: { field: "recall", type: "quantitative", title: "recall (%)", scale: { domain: [0, 100] } },
-      color: { field: "model", sort: series.map((s) => s.label), title: null, legend: { orient: "bottom" } },
+      color: { field: "model", sort: series.map((s) => s.label), title: null, scale: { scheme: "tableau10" }, legend: { orient: "bottom" } },
     },
   };
 }
 
-function gainChart(gain: NonNullable<ReportContent["gain"]>): Record<string, unknown> {
+function gainChart(gain: NonNullable<ReportContent["gain"]>): Chart {
   const values: { i: number; j: number; gain: number }[] = [];
   for (let i = 0; i < gain.k; i++) for (let j = 0; j < gain.k; j++) values.push({ i, j, gain: gain.values[i * gain.k + j]! });
   return {
@@ -56,13 +59,13 @@ function gainChart(gain: NonNullable<ReportContent["gain"]>): Record<string, unk
  */
 export async function renderReportSvg(content: ReportContent): Promise<string> {
   const charts = [recallChart(content.series), ...(content.gain === undefined ? [] : [gainChart(content.gain)])];
-  const spec = {
+  const spec: vl.TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: content.title,
     hconcat: charts,
     spacing: 40,
     config: { font: "sans-serif", background: "white" },
-  } as vl.TopLevelSpec;
+  };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();

@@ -1,0 +1,163 @@
+import type { ObjectiveName } from "@selmix/metrics";
+import type { ModelArch } from "@selmix/models";
+import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
+import { OBJECTIVE_LABELS } from "./labels.ts";
+import { PUBLISHED, type PublishedRow } from "./published.ts";
+import { mean, std } from "./stats.ts";
+import type { DatasetSpec, JobResult, RowResult, TableName } from "./types.ts";
+
+/** Mean ± std over seeds, and every seed's value. */
+export interface Cell {
+  readonly mean: number;
+  readonly std: number;
+  readonly values: readonly number[];
+}
+
+/** One row of a table: a method on a dataset, over seeds. */
+export interface AggregatedRow {
+  readonly id: string;
+  readonly label: string;
+  readonly objective?: ObjectiveName;
+  readonly seeds: readonly number[];
+  readonly model: ModelArch;
+  readonly pretrainSteps: number;
+  readonly finetuneSteps: number | null;
+  /** Metric columns, in percent. */
+  readonly cells: Readonly<Record<ColumnKey, Cell>>;
+  /** Wall-clock seconds per seed (pre-training for a pre-trained row, fine-tuning otherwise). */
+  readonly seconds: Cell;
+  /** Effective pairs at the first refresh (fine-tunes only). */
+  readonly effectivePairs: Cell | null;
+  /** How often each gain variant was chosen on the validation set, e.g. `reference ×2, paper ×1`. */
+  readonly chosen: string | null;
+  /** Every seed's result, with model, steps, seed and config hash. */
+  readonly perSeed: readonly RowResult[];
+}
+
+/** Whether SelMix tuned for an objective has the best value of that objective's column. */
+export interface WinCheck {
+  readonly objective: ObjectiveName;
+  readonly column: ColumnKey;
+  readonly selmix: Cell;
+  readonly best: { readonly label: string; readonly cell: Cell };
+  readonly wins: boolean;
+  /** The gap is smaller than the sum of the two standard deviations. */
+  readonly withinNoise: boolean;
+  /** Mean recall with min coverage: the rows that meet the coverage target (min coverage ≥ 0.95/K). */
+  readonly constraint?: string;
+}
+
+/** The table of one dataset. */
+export interface DatasetTable {
+  readonly dataset: DatasetSpec;
+  readonly rows: readonly AggregatedRow[];
+  readonly published: readonly PublishedRow[];
+  readonly wins: readonly WinCheck[];
+  readonly numClasses: number;
+}
+
+function cellOf(values: number[]): Cell {
+  return { mean: mean(values), std: std(values), values };
+}
+
+function chosenSummary(rs: readonly RowResult[]): string | null {
+  const variants = rs.map((r) => r.chosen?.gainVariant).filter((v): v is "reference" | "paper" => v !== undefined);
+  if (variants.length === 0) return null;
+  const counts = new Map<string, number>();
+  for (const v of variants) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${v} ×${n}`).join(", ");
+}
+
+function aggregateRow(rs: readonly RowResult[]): AggregatedRow {
+  const first = rs[0]!;
+  const sorted = [...rs].sort((a, b) => a.seed - b.seed);
+  const cells = Object.fromEntries(COLUMNS.map((c) => [c.key, cellOf(sorted.map((r) => columnValue(r, c.key)))])) as Record<ColumnKey, Cell>;
+  const pairs = sorted.map((r) => r.effectivePairs?.first).filter((v): v is number => v !== undefined);
+  return {
+    id: first.row,
+    label: first.label,
+    ...(first.objective === undefined ? {} : { objective: first.objective }),
+    seeds: sorted.map((r) => r.seed),
+    model: first.model,
+    pretrainSteps: first.pretrainSteps,
+    finetuneSteps: first.finetuneSteps,
+    cells,
+    seconds: cellOf(sorted.map((r) => r.seconds)),
+    effectivePairs: pairs.length === 0 ? null : cellOf(pairs),
+    chosen: chosenSummary(sorted),
+    perSeed: sorted,
+  };
+}
+
+function winChecks(rows: readonly AggregatedRow[], k: number): WinCheck[] {
+  const checks: WinCheck[] = [];
+  for (const r of rows) {
+    if (r.objective === undefined || !r.id.includes("+selmix:")) continue;
+    const column = OBJECTIVE_COLUMN[r.objective];
+    if (column === undefined) continue;
+    const coverage = r.objective === "mean-recall-min-coverage";
+    const target = (100 * 0.95) / k;
+    const pool = coverage ? rows.filter((x) => x.cells.minCoverage.mean >= target) : rows;
+    const selmix = r.cells[column];
+    const best = pool.reduce<AggregatedRow | undefined>((b, x) => (b === undefined || x.cells[column].mean > b.cells[column].mean ? x : b), undefined);
+    const feasible = !coverage || r.cells.minCoverage.mean >= target;
+    if (best === undefined) continue;
+    const bestCell = best.cells[column];
+    const wins = feasible && selmix.mean >= bestCell.mean - 1e-9;
+    checks.push({
+      objective: r.objective,
+      column,
+      selmix,
+      best: { label: best.label, cell: bestCell },
+      wins,
+      withinNoise: feasible && bestCell.mean - selmix.mean <= bestCell.std + selmix.std,
+      ...(coverage ? { constraint: `min coverage ≥ ${target.toFixed(2)} (0.95/K)${feasible ? "" : "; the SelMix row misses it"}` } : {}),
+    });
+  }
+  return checks;
+}
+
+/**
+ * Groups job results into one table per dataset: pre-trained rows first (alphabetical: ERM before LA, FixMatch
+ * before FixMatch-LA), then the fine-tunes in job order; published numbers for the same dataset only.
+ */
+export function aggregate(table: TableName, datasets: readonly DatasetSpec[], results: readonly JobResult[]): DatasetTable[] {
+  const out: DatasetTable[] = [];
+  for (const dataset of datasets) {
+    const mine = results.filter((r) => r.job.dataset.id === dataset.id);
+    if (mine.length === 0) continue;
+    const byRow = new Map<string, RowResult[]>();
+    const order: string[] = [];
+    for (const res of mine) {
+      for (const r of res.rows) {
+        if (!byRow.has(r.row)) {
+          byRow.set(r.row, []);
+          order.push(r.row);
+        }
+        byRow.get(r.row)!.push(r);
+      }
+    }
+    const pre = order.filter((id) => byRow.get(id)![0]!.finetuneSteps === null).sort();
+    const ft = order.filter((id) => byRow.get(id)![0]!.finetuneSteps !== null);
+    const rows = [...pre, ...ft].map((id) => aggregateRow(byRow.get(id)!));
+    const k = mine[0]!.rows[0]!.test.recall.length;
+    out.push({
+      dataset,
+      rows,
+      published: PUBLISHED[dataset.id] ?? [],
+      wins: table === "ablations" ? [] : winChecks(rows, k),
+      numClasses: k,
+    });
+  }
+  return out;
+}
+
+/** One line per win check, for the Markdown and the console. */
+export function describeWin(w: WinCheck): string {
+  const f = (c: Cell): string => `${c.mean.toFixed(2)} ± ${c.std.toFixed(2)}`;
+  const name = OBJECTIVE_LABELS[w.objective];
+  const cond = w.constraint === undefined ? "" : ` (${w.constraint})`;
+  if (w.wins) return `SelMix (${name}): best ${name}${cond}, ${f(w.selmix)}: yes`;
+  const noise = w.withinNoise ? "within one std of each other" : "a real gap";
+  return `SelMix (${name}): ${f(w.selmix)}; best is ${w.best.label} with ${f(w.best.cell)}${cond}: no (${noise})`;
+}

@@ -1,0 +1,109 @@
+import type { SourceName } from "@selmix/datasets";
+import type { ObjectiveName } from "@selmix/metrics";
+import type { FinetuneConfig } from "@selmix/trainers";
+import { datasetsFor } from "./datasets.ts";
+import { hashOf } from "./hash.ts";
+import { OBJECTIVE_LABELS } from "./labels.ts";
+import { type ProfileSettings, TABLE_OBJECTIVES } from "./profiles.ts";
+import type { DatasetSpec, Job, PretrainSpec, RowSpec, TableName } from "./types.ts";
+
+/** What a job list is built from. */
+export interface JobListOptions {
+  readonly table: TableName;
+  readonly settings: ProfileSettings;
+  readonly seeds: number;
+  readonly sources: readonly SourceName[];
+  readonly dataDir?: string;
+}
+
+function makeJob(
+  table: TableName,
+  settings: ProfileSettings,
+  dataset: DatasetSpec,
+  seed: number,
+  pretrain: PretrainSpec,
+  rows: RowSpec[],
+  dataDir: string | undefined,
+): Job {
+  const model = settings.model(dataset.source, table);
+  const body = { table, profile: settings.name, dataset, seed, model, pretrain, rows };
+  const method = pretrain.config.method;
+  // The id names the group and hashes its whole content: a changed config is a new job, never a stale result.
+  const id = `${dataset.id}-s${seed}-${method}-${hashOf(body).slice(0, 12)}`;
+  return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }) };
+}
+
+function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number): RowSpec[] {
+  return TABLE_OBJECTIVES.map((objective) => ({
+    id: `${prefix}+selmix:${objective}`,
+    label: `${label} + SelMix (${OBJECTIVE_LABELS[objective]})`,
+    objective,
+    candidates: settings.selmixCandidates(objective, seed),
+  }));
+}
+
+function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
+  const s = o.settings;
+  const base = s.finetune("mean-recall", seed);
+  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir);
+  const laRows: RowSpec[] = [
+    { id: "la", label: "LA" },
+    { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
+    { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
+    ...selmixRows("la", "LA", s, seed),
+  ];
+  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir);
+  return [la, erm];
+}
+
+function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
+  const s = o.settings;
+  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir);
+  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed)];
+  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir);
+  return [la, fm];
+}
+
+/** The ablation variants of one objective, each a single fine-tune from the LA model. */
+export function ablationRows(settings: ProfileSettings, objective: ObjectiveName, seed: number): RowSpec[] {
+  const base = settings.finetune(objective, seed);
+  const row = (id: string, label: string, config: FinetuneConfig): RowSpec => ({
+    id: `${objective}:${id}`,
+    label: `${OBJECTIVE_LABELS[objective]}: ${label}`,
+    objective,
+    candidates: [config],
+  });
+  const t = `${base.temperatureScale} T = ${base.temperature}`;
+  return [
+    row("selmix", `SelMix (${base.gainVariant} gain, ${t}, ${base.mode}, lr ${base.lr})`, base),
+    row("policy-uniform", "policy: uniform pairs", { ...base, policy: "uniform" }),
+    row("policy-greedy", "policy: greedy arg-max pair", { ...base, policy: "greedy" }),
+    row("policy-multipliers-only", "policy: multipliers-only", { ...base, policy: "multipliers-only" }),
+    row("gain-paper", "gain: paper (soft C, exact target term)", { ...base, gainVariant: base.gainVariant === "paper" ? "reference" : "paper" }),
+    row("t-absolute-0.1", "temperature: absolute T = 0.1 (reference)", { ...base, temperatureScale: "absolute", temperature: 0.1 }),
+    row("t-absolute-1", "temperature: absolute T = 1", { ...base, temperatureScale: "absolute", temperature: 1 }),
+    row("t-spread-2", "temperature: spread T = 2", { ...base, temperatureScale: "spread", temperature: 2 }),
+    row("lr-0.003", "lr 0.003", { ...base, lr: 0.003 }),
+    row("full-network", `full network, ${settings.fullNetwork(objective, seed).steps} steps`, settings.fullNetwork(objective, seed)),
+  ];
+}
+
+function ablationJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
+  const s = o.settings;
+  const rows: RowSpec[] = [{ id: "la", label: "LA (start)" }, ...s.ablationObjectives.flatMap((obj) => ablationRows(s, obj, seed))];
+  return [makeJob("ablations", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, rows, o.dataDir)];
+}
+
+/** The jobs of a table: one per (dataset, seed, pre-training config), the longest first. */
+export function buildJobs(o: JobListOptions): Job[] {
+  const jobs: Job[] = [];
+  for (const dataset of datasetsFor(o.table, o.sources)) {
+    for (let seed = 0; seed < o.seeds; seed++) {
+      if (o.table === "supervised") jobs.push(...supervisedJobs(o, dataset, seed));
+      else if (o.table === "semi-supervised") jobs.push(...semiSupervisedJobs(o, dataset, seed));
+      else jobs.push(...ablationJobs(o, dataset, seed));
+    }
+  }
+  const cost = (j: Job): number => (j.pretrain.kind === "fixmatch" ? 20 : 1) + j.rows.length;
+  return jobs.map((j, i) => ({ j, i })).sort((a, b) => cost(b.j) - cost(a.j) || a.i - b.i).map(({ j }) => j);
+}

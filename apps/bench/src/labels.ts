@@ -1,0 +1,12 @@
+import type { ObjectiveName } from "@selmix/metrics";
+
+/** Short human names of the objectives. */
+export const OBJECTIVE_LABELS: Readonly<Record<ObjectiveName, string>> = {
+  "mean-recall": "mean recall",
+  "min-recall": "min recall",
+  "min-head-tail-recall": "min head-tail recall",
+  "g-mean": "G-mean",
+  "h-mean": "H-mean",
+  "mean-recall-min-coverage": "mean recall s.t. min coverage",
+  "h-mean-min-coverage": "H-mean s.t. min coverage",
+};

@@ -1,0 +1,92 @@
+import { type AggregatedRow, type Cell, type DatasetTable, describeWin } from "./aggregate.ts";
+import { COLUMNS } from "./columns.ts";
+import type { TableDocument } from "./document.ts";
+
+const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations" } as const;
+
+function formatCell(c: Cell, digits = 2): string {
+  if (!Number.isFinite(c.mean)) return "—";
+  return c.values.length > 1 ? `${c.mean.toFixed(digits)} ± ${c.std.toFixed(digits)}` : c.mean.toFixed(digits);
+}
+
+/** Duration as `42 s`, `3.5 min` or `1.2 h`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${seconds.toFixed(0)} s`;
+  if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(2)} h`;
+}
+
+function provenance(r: AggregatedRow): string {
+  const steps = r.finetuneSteps === null ? `${r.pretrainSteps}` : `${r.pretrainSteps} + ${r.finetuneSteps} ${r.perSeed[0]?.chosen?.mode ?? ""}`.trim();
+  const chosen = r.chosen === null || !r.id.includes("selmix") ? "" : `; gain ${r.chosen}`;
+  return `${r.model} · ${steps} · seeds ${r.seeds.join(",")}${chosen}`;
+}
+
+function groupOf(doc: TableDocument, r: AggregatedRow): string {
+  return doc.table === "ablations" ? (r.id.split(":")[0] ?? "") : "all";
+}
+
+function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
+  const ablations = doc.table === "ablations";
+  const lines: string[] = [`### ${t.dataset.label}`, ""];
+  const headers = ["Method", ...COLUMNS.map((c) => c.header), ...(ablations ? ["Eff. pairs (1st refresh)", "Time (s)"] : []), "Model · steps · seeds"];
+  lines.push(`| ${headers.join(" | ")} |`, `|${headers.map((_, i) => (i === 0 || i === headers.length - 1 ? "---" : "---:")).join("|")}|`);
+  const best = new Map<string, number>();
+  for (const r of t.rows) {
+    const g = groupOf(doc, r);
+    for (const c of COLUMNS) {
+      const key = `${g}/${c.key}`;
+      best.set(key, Math.max(best.get(key) ?? Number.NEGATIVE_INFINITY, Number(r.cells[c.key].mean.toFixed(2))));
+    }
+  }
+  const groupSize = (g: string): number => t.rows.filter((r) => groupOf(doc, r) === g).length;
+  for (const r of t.rows) {
+    const g = groupOf(doc, r);
+    const cells = COLUMNS.map((c) => {
+      const text = formatCell(r.cells[c.key]);
+      const isBest = groupSize(g) > 1 && Number(r.cells[c.key].mean.toFixed(2)) === best.get(`${g}/${c.key}`);
+      return isBest ? `**${text}**` : text;
+    });
+    const extra = ablations ? [r.effectivePairs === null ? "—" : formatCell(r.effectivePairs, 1), formatCell(r.seconds, 1)] : [];
+    lines.push(`| ${[r.label, ...cells, ...extra, provenance(r)].join(" | ")} |`);
+  }
+  for (const p of t.published) {
+    const cells = COLUMNS.map((c) => (p.values[c.key] === undefined ? "n/a" : p.values[c.key]!.toFixed(1)));
+    lines.push(`| *published: ${p.label}* | ${[...cells, ...(ablations ? ["", ""] : []), `*${p.source}*`].join(" | ")} |`);
+  }
+  lines.push("");
+  const pre = t.rows.filter((r) => r.finetuneSteps === null);
+  const ft = t.rows.filter((r) => r.finetuneSteps !== null);
+  const ftSeconds = ft.flatMap((r) => r.seconds.values);
+  const seeds = t.rows[0]?.seeds.join(", ") ?? "";
+  const preText = pre.map((r) => `${r.label} ${formatDuration(r.seconds.mean)}`).join(", ");
+  const ftText = ftSeconds.length === 0 ? "" : `; fine-tuning ${formatDuration(ftSeconds.reduce((a, b) => a + b, 0) / ftSeconds.length)} per row and seed (all candidates)`;
+  lines.push(
+    `Test set, percent, mean ± std over seeds ${seeds}; best per column in bold${ablations ? " (within each objective)" : ""}. ` +
+      `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. Time per seed: pre-training ${preText}${ftText}.` +
+      (t.published.length > 0 ? " Published rows are the paper's numbers on this dataset with its own models (not comparable step for step)." : ""),
+  );
+  if (t.wins.length > 0) {
+    lines.push("", "SelMix tuned for an objective vs the best row of that objective's column:", "");
+    for (const w of t.wins) lines.push(`- ${describeWin(w)}`);
+  }
+  lines.push("");
+  return lines;
+}
+
+/** The Markdown of a table document: a header with command and date, then one table per dataset. */
+export function renderMarkdown(doc: TableDocument): string {
+  const lines: string[] = [
+    `## ${TITLES[doc.table]} (profile \`${doc.profile}\`)`,
+    "",
+    `Produced by \`${doc.command}\` on ${doc.date.slice(0, 10)} (${doc.date.slice(11, 16)} UTC): wall time ${formatDuration(doc.wallSeconds)} ` +
+      `with ${doc.workers} worker processes, ${formatDuration(doc.computeSeconds)} of job time in all (pre-training included, cached or not).`,
+    "",
+    `Profile: ${doc.description}`,
+    "",
+  ];
+  for (const t of doc.datasets) lines.push(...renderDataset(doc, t));
+  for (const s of doc.skipped) lines.push(`- skipped ${s.dataset}: ${s.reason}`);
+  for (const f of doc.failed) lines.push(`- FAILED job ${f.jobId}: ${f.reason}`);
+  return `${lines.join("\n").trimEnd()}\n`;
+}

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "@selmix/core/node";
+import type { Splits } from "@selmix/datasets";
+import { loadCheckpoint, type Model, saveCheckpoint } from "@selmix/models";
+import { pretrain, pretrainFixMatch } from "@selmix/trainers";
+import { hashOf } from "./hash.ts";
+import type { Job } from "./types.ts";
+
+/** A pre-trained checkpoint of the cache. */
+export interface CachedPretrain {
+  /** `<cache>/pretrain-<sha256>.ckpt`. */
+  readonly path: string;
+  readonly hash: string;
+  /** Seconds of the run that produced it (not of this load). */
+  readonly seconds: number;
+  readonly bestStep: number;
+  readonly cached: boolean;
+}
+
+interface Sidecar {
+  readonly seconds: number;
+  readonly bestStep: number;
+  readonly key: unknown;
+}
+
+/** The cache key of a job's pre-training: the canonical config, the model and the manifest id. */
+export function pretrainKey(job: Job, manifestId: string): { readonly hash: string; readonly key: unknown } {
+  const key = { pretrain: job.pretrain, model: job.model, modelSeed: job.seed, manifest: manifestId };
+  return { hash: hashOf(key), key };
+}
+
+/**
+ * Returns the job's pre-trained checkpoint, training it first when the cache does not hold it. Training writes its
+ * resumable `last.ckpt` into `pretrain-<hash>.run/`, so a killed bench continues the pre-training where it stopped.
+ * The model passed in is trained (or loaded) in place.
+ */
+export async function pretrainCached(
+  job: Job,
+  splits: Splits,
+  model: Model,
+  cacheDir: string,
+  log: (message: string) => void,
+): Promise<CachedPretrain> {
+  const manifestId = splits.manifest.id;
+  const { hash, key } = pretrainKey(job, manifestId);
+  const path = join(cacheDir, `pretrain-${hash}.ckpt`);
+  const sidecarPath = join(cacheDir, `pretrain-${hash}.json`);
+  if (existsSync(path) && existsSync(sidecarPath)) {
+    loadCheckpoint(path, model);
+    const side = JSON.parse(readFileSync(sidecarPath, "utf8")) as Sidecar;
+    return { path, hash, seconds: side.seconds, bestStep: side.bestStep, cached: true };
+  }
+  const runDir = join(cacheDir, `pretrain-${hash}.run`);
+  const io = { checkpointDir: runDir, datasetManifestId: manifestId };
+  log(`pre-training ${job.pretrain.config.method} ${job.pretrain.config.steps} steps (${hash.slice(0, 12)})`);
+  const t0 = performance.now();
+  const result =
+    job.pretrain.kind === "fixmatch"
+      ? await pretrainFixMatch(model, splits.labeled, splits.unlabeled, splits.validation, job.pretrain.config, io)
+      : await pretrain(model, splits.labeled, splits.validation, job.pretrain.config, io);
+  const seconds = (performance.now() - t0) / 1000;
+  const sidecar: Sidecar = { seconds, bestStep: result.bestStep, key };
+  writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
+  saveCheckpoint(path, model, { step: result.bestStep, datasetManifestId: manifestId });
+  rmSync(runDir, { recursive: true, force: true });
+  return { path, hash, seconds, bestStep: result.bestStep, cached: false };
+}

@@ -1,0 +1,111 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isSelmixError, SelmixError } from "@selmix/core";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parseSources } from "./datasets.ts";
+import { runSpeed } from "./speed.ts";
+import { runTable } from "./table-command.ts";
+import { BENCH_PROFILES, type BenchProfile, type TableName } from "./types.ts";
+
+/** Runs a command body; any failure becomes one line `bench: CODE: message` on stderr and exit code 1. */
+export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await body(...args);
+    } catch (error) {
+      if (process.env.SELMIX_DEBUG) console.error(error);
+      const code = isSelmixError(error) ? error.code : "INTERNAL_ERROR";
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`bench: ${code}: ${message.split("\n")[0]}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !(n >= 1)) throw new InvalidArgumentError("not a positive integer.");
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("not a non-negative integer.");
+  return n;
+}
+
+/** The repository root (`results/` lives there by default). */
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** apps/bench/README.md. */
+const README = fileURLToPath(new URL("../README.md", import.meta.url));
+
+interface TableFlags {
+  profile: BenchProfile;
+  seeds?: number;
+  datasets?: string;
+  out: string;
+  workers: number;
+  dataDir?: string;
+  readme?: boolean;
+}
+
+function tableCommand(name: TableName, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(new Option("--profile <name>", "quick | full | paper").choices(BENCH_PROFILES).default("quick"))
+    .option("--seeds <n>", "seeds per setting (profile default: quick 1, full 3)", positiveInt)
+    .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
+    .option("--out <dir>", "results folder", resolve(ROOT, "results"))
+    .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
+    .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
+    .option("--readme", "rewrite this table's marked section of apps/bench/README.md from the results")
+    .action(
+      action(async (flags: TableFlags) => {
+        const doc = await runTable({
+          table: name,
+          profile: flags.profile,
+          ...(flags.seeds === undefined ? {} : { seeds: flags.seeds }),
+          ...(flags.datasets === undefined ? {} : { sources: parseSources(flags.datasets) }),
+          out: resolve(flags.out),
+          workers: flags.workers,
+          ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
+          ...(flags.readme ? { readme: README } : {}),
+          command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
+        });
+        const { renderMarkdown } = await import("./markdown.ts");
+        process.stdout.write(renderMarkdown(doc));
+        if (doc.failed.length > 0) throw new SelmixError("INVALID_VALUE", `${doc.failed.length} job(s) failed; re-run to retry them`);
+      }),
+    );
+}
+
+/** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`. */
+export function buildProgram(): Command {
+  const program = new Command("bench")
+    .description("SelMix paper tables (supervised, semi-supervised, ablations) and speed benchmarks on the data available here")
+    .showHelpAfterError();
+  program.addCommand(tableCommand("supervised", "ERM, LA and LA + fine-tuning (uniform mixup, class-balanced, SelMix per objective) on long-tailed data"));
+  program.addCommand(tableCommand("semi-supervised", "FixMatch, FixMatch-LA and FixMatch-LA + SelMix per objective"));
+  program.addCommand(tableCommand("ablations", "sampling policy, gain variant, temperature, learning rate, head-only vs full network"));
+  program.addCommand(
+    new Command("speed")
+      .description("gain-matrix time for K = 10, 100, 1000; training throughput per model and backend; fine-tuning vs pre-training time")
+      .addOption(new Option("--profile <name>", "quick | full | paper").choices(BENCH_PROFILES).default("full"))
+      .option("--out <dir>", "results folder (reads <out>/<profile>/supervised.json when present)", resolve(ROOT, "results"))
+      .option("--no-throughput", "skip the training throughput benchmark")
+      .option("--throughput-args <args>", "arguments for packages/models bench, e.g. \"--backends wasm --models mlp\"")
+      .action(
+        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string }) => {
+          const md = await runSpeed({
+            profile: flags.profile,
+            out: resolve(flags.out),
+            throughputArgs: flags.throughputArgs?.split(/\s+/).filter(Boolean) ?? [],
+            skipThroughput: !flags.throughput,
+            log: (m) => console.error(m),
+          });
+          process.stdout.write(md);
+        }),
+      ),
+  );
+  return program;
+}

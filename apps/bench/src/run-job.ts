@@ -1,0 +1,167 @@
+import { join } from "node:path";
+import { createManifest, loadSource, resolveProfile, type Source, type SourceName, type Splits, splitsFromManifest } from "@selmix/datasets";
+import type { MetricReport } from "@selmix/metrics";
+import { activeBackend, createModel, loadCheckpoint, type Model } from "@selmix/models";
+import { evaluate, type FinetuneConfig, type FinetuneResult, finetune } from "@selmix/trainers";
+import { hashOf } from "./hash.ts";
+import { pretrainCached } from "./pretrain-cache.ts";
+import { mean } from "./stats.ts";
+import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
+
+const sources = new Map<string, Promise<Source>>();
+
+/** Loads a source once per process (every job of a worker on the same data shares it). */
+export function sourceOnce(name: SourceName, dataDir: string | undefined): Promise<Source> {
+  const key = `${name}\u0000${dataDir ?? ""}`;
+  let p = sources.get(key);
+  if (p === undefined) {
+    p = loadSource(name, dataDir === undefined ? {} : { dataDir });
+    sources.set(key, p);
+    p.catch(() => sources.delete(key));
+  }
+  return p;
+}
+
+/** The splits of a job's dataset and seed (the seed draws the long-tailed subsets). */
+export async function jobSplits(job: Job): Promise<Splits> {
+  const source = await sourceOnce(job.dataset.source, job.dataDir);
+  const manifest = createManifest(source, resolveProfile(job.dataset.profile, job.dataset.options), job.seed);
+  return splitsFromManifest(source, manifest);
+}
+
+function freshModel(job: Job, splits: Splits): Model {
+  const t = splits.source.train;
+  return createModel({ arch: job.model, inputShape: [t.height, t.width, t.channels], numClasses: t.numClasses, seed: job.seed });
+}
+
+function testReport(m: MetricReport): RowResult["test"] {
+  const { coverage: _coverage, ...rest } = m;
+  return rest;
+}
+
+interface Candidate {
+  readonly config: FinetuneConfig;
+  readonly model: Model;
+  readonly result: FinetuneResult;
+}
+
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  /** Where the pre-trained checkpoints are cached. */
+  readonly cacheDir: string;
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * Runs one job: pre-training (or the cached checkpoint), then every row: the pre-trained model itself, or the best
+ * (by validation objective) of its fine-tuning candidates, each started from the pre-trained weights. Every row is
+ * evaluated on the test set once, after selection.
+ */
+export async function runJob(job: Job, options: RunJobOptions): Promise<JobResult> {
+  const log = options.log ?? ((): void => {});
+  const t0 = performance.now();
+  const splits = await jobSplits(job);
+  const start = freshModel(job, splits);
+  const pre = await pretrainCached(job, splits, start, options.cacheDir, log);
+  const rows: RowResult[] = [];
+  const common = { dataset: job.dataset.id, seed: job.seed, model: job.model, pretrainSteps: job.pretrain.config.steps, pretrainHash: pre.hash.slice(0, 16) };
+  for (const row of job.rows) {
+    if (row.candidates === undefined || row.candidates.length === 0) {
+      const test = await evaluate(start, splits.test.dataset, splits.test.indices);
+      rows.push({
+        ...common,
+        row: row.id,
+        label: row.label,
+        finetuneSteps: null,
+        stepsRun: null,
+        configHash: pre.hash.slice(0, 16),
+        test: testReport(test.metrics),
+        validationObjective: null,
+        seconds: pre.seconds,
+        cached: pre.cached,
+        chosen: null,
+        effectivePairs: null,
+      });
+      continue;
+    }
+    rows.push(await runFinetuneRow(job, row, splits, pre.path, common, log));
+  }
+  start.dispose();
+  return {
+    format: "selmix-bench-job",
+    version: 1,
+    job,
+    manifestId: splits.manifest.id,
+    backend: activeBackend() ?? "unknown",
+    seconds: (performance.now() - t0) / 1000,
+    finishedAt: new Date().toISOString(),
+    rows,
+  };
+}
+
+async function runFinetuneRow(
+  job: Job,
+  row: RowSpec,
+  splits: Splits,
+  checkpoint: string,
+  common: Pick<RowResult, "dataset" | "seed" | "model" | "pretrainSteps" | "pretrainHash">,
+  log: (message: string) => void,
+): Promise<RowResult> {
+  const data = {
+    labeled: splits.labeled,
+    validation: splits.validation,
+    ...(job.pretrain.kind === "fixmatch" ? { unlabeled: splits.unlabeled } : {}),
+  };
+  let best: Candidate | undefined;
+  let seconds = 0;
+  let stepsRun = 0;
+  for (const config of row.candidates ?? []) {
+    const model = freshModel(job, splits);
+    loadCheckpoint(checkpoint, model);
+    const t0 = performance.now();
+    const result = await finetune(model, data, config, { datasetManifestId: splits.manifest.id });
+    const dt = (performance.now() - t0) / 1000;
+    seconds += dt;
+    stepsRun += result.stepsRun;
+    log(`${row.id} (${config.gainVariant}, ${config.policy}, ${config.mode}): validation ${result.selectedObjective.toFixed(4)} in ${dt.toFixed(1)} s`);
+    if (best === undefined || result.selectedObjective > best.result.selectedObjective) {
+      best?.model.dispose();
+      best = { config, model, result };
+    } else {
+      model.dispose();
+    }
+  }
+  if (best === undefined) throw new Error(`row ${row.id} has no candidates`);
+  const test = await evaluate(best.model, splits.test.dataset, splits.test.indices);
+  best.model.dispose();
+  const c = best.config;
+  const pairs = best.result.diagnostics.map((d) => d.effectivePairs);
+  return {
+    ...common,
+    row: row.id,
+    label: row.label,
+    ...(row.objective === undefined ? {} : { objective: row.objective }),
+    finetuneSteps: c.steps,
+    stepsRun,
+    configHash: hashOf(c).slice(0, 16),
+    test: testReport(test.metrics),
+    validationObjective: best.result.selectedObjective,
+    seconds,
+    cached: false,
+    chosen: {
+      mode: c.mode,
+      policy: c.policy,
+      gainVariant: c.gainVariant,
+      temperature: c.temperature,
+      temperatureScale: c.temperatureScale,
+      lr: c.lr,
+      objective: c.objective,
+    },
+    effectivePairs: pairs.length === 0 ? null : { first: pairs[0]!, mean: mean(pairs) },
+  };
+}
+
+/** `<out>/<profile>/<table>/jobs/<job id>.json`. */
+export function jobResultPath(outDir: string, job: Job): string {
+  return join(outDir, job.profile, job.table, "jobs", `${job.id}.json`);
+}

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isSelmixError } from "@selmix/core";
+import { writeFileAtomic } from "@selmix/core/node";
+import type { SourceName } from "@selmix/datasets";
+import { initBackend } from "@selmix/models";
+import { aggregate, describeWin } from "./aggregate.ts";
+import { datasetsFor } from "./datasets.ts";
+import type { TableDocument } from "./document.ts";
+import { buildJobs } from "./jobs.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { runJobs } from "./pool.ts";
+import { profileSettings } from "./profiles.ts";
+import { updateReadme } from "./readme.ts";
+import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
+import { tableSvg } from "./svg.ts";
+import type { BenchProfile, Job, JobResult, TableName } from "./types.ts";
+
+/** Options of {@link runTable} (the flags of `supervised`, `semi-supervised` and `ablations`). */
+export interface TableOptions {
+  readonly table: TableName;
+  readonly profile: BenchProfile;
+  readonly seeds?: number;
+  readonly sources?: readonly SourceName[];
+  readonly out: string;
+  /** Child processes; 0 runs the jobs in this process (tests). */
+  readonly workers: number;
+  readonly dataDir?: string;
+  /** Rewrite the marked section of apps/bench/README.md. */
+  readonly readme?: string;
+  readonly command: string;
+  /** Rewrites the jobs before they run (tests shrink them). */
+  readonly transformJobs?: (jobs: Job[]) => Job[];
+  readonly log?: (message: string) => void;
+}
+
+/** Which sources can be loaded here; the others are skipped with the reason (e.g. CIFAR files absent). */
+async function availableSources(sources: readonly SourceName[], dataDir: string | undefined): Promise<{ ok: SourceName[]; skipped: { dataset: string; reason: string }[] }> {
+  const ok: SourceName[] = [];
+  const skipped: { dataset: string; reason: string }[] = [];
+  for (const s of sources) {
+    try {
+      await sourceOnce(s, dataDir);
+      ok.push(s);
+    } catch (error) {
+      if (!(isSelmixError(error) && error.code === "NOT_FOUND")) throw error;
+      skipped.push({ dataset: s, reason: `${error.code}: ${error.message.split("\n")[0]} (pass --data-dir with the files)` });
+    }
+  }
+  return { ok, skipped };
+}
+
+/**
+ * Runs a table: builds the job list, runs the jobs not yet done (in worker processes, or in-process with 0
+ * workers), aggregates every job's results and writes `<out>/<profile>/<table>.{md,json}` and one SVG per dataset.
+ */
+export async function runTable(o: TableOptions): Promise<TableDocument> {
+  const log = o.log ?? ((m: string): void => console.error(m));
+  const t0 = performance.now();
+  const settings = profileSettings(o.profile);
+  const { ok, skipped } = await availableSources(o.sources ?? settings.sources[o.table], o.dataDir);
+  for (const s of skipped) log(`skipping ${s.dataset}: ${s.reason}`);
+  let jobs = buildJobs({ table: o.table, settings, seeds: o.seeds ?? settings.seeds, sources: ok, ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+  if (o.transformJobs) jobs = o.transformJobs(jobs);
+  const cacheDir = join(o.out, "cache");
+  let failed: { jobId: string; reason: string }[] = [];
+  if (o.workers === 0) {
+    await initBackend();
+    for (const job of jobs) {
+      const path = jobResultPath(o.out, job);
+      if (existsSync(path)) continue;
+      const result = await runJob(job, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`) });
+      writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
+    }
+  } else {
+    log(`${o.table} (${o.profile}): ${jobs.length} jobs, ${o.workers} workers, results in ${join(o.out, o.profile, o.table)}`);
+    const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: o.workers, log });
+    failed = [...summary.failed];
+    log(`${summary.done} jobs run, ${summary.skipped} already done, ${summary.failed.length} failed`);
+  }
+  const results = jobs
+    .map((j) => jobResultPath(o.out, j))
+    .filter((p) => existsSync(p))
+    .map((p) => JSON.parse(readFileSync(p, "utf8")) as JobResult);
+  const datasets = aggregate(o.table, datasetsFor(o.table, ok), results);
+  const doc: TableDocument = {
+    format: "selmix-bench-table",
+    version: 1,
+    table: o.table,
+    profile: o.profile,
+    command: o.command,
+    date: new Date().toISOString(),
+    wallSeconds: (performance.now() - t0) / 1000,
+    computeSeconds: results.reduce((s, r) => s + r.seconds, 0),
+    workers: o.workers,
+    description: settings.description,
+    datasets,
+    skipped,
+    failed,
+  };
+  const dir = join(o.out, o.profile);
+  const markdown = renderMarkdown(doc);
+  writeFileAtomic(join(dir, `${o.table}.json`), `${JSON.stringify(doc, null, 1)}\n`);
+  writeFileAtomic(join(dir, `${o.table}.md`), markdown);
+  for (const t of datasets) writeFileAtomic(join(dir, `${o.table}-${t.dataset.id}.svg`), tableSvg(o.table, t));
+  if (o.readme !== undefined) updateReadme(o.readme, `${o.table}:${o.profile}`, markdown);
+  for (const t of datasets) for (const w of t.wins) log(`${t.dataset.id}: ${describeWin(w)}`);
+  return doc;
+}

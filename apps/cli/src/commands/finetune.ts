@@ -1,0 +1,97 @@
+import { OBJECTIVE_NAMES } from "@selmix/metrics";
+import { PAIR_POLICIES } from "@selmix/trainers";
+import type { Command } from "commander";
+import { startBackend } from "../backend.ts";
+import { elapsedSeconds, givenOptions } from "../flags.ts";
+import { action, parseInteger, parseNumber, printJson, readJsonFile } from "../run.ts";
+import { BACKEND_CHOICES } from "../training/common.ts";
+import { type FinetuneInput, type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
+import { metricColumns, recallColumns } from "../training/metric-table.ts";
+
+interface RunFlags {
+  readonly out: string;
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly resume: boolean;
+}
+
+/** Config file first, then the flags given on the command line (flags win); both validated by the same schema. */
+function finetuneInput(command: Command, configPath: string | undefined): FinetuneInput {
+  const file = configPath === undefined ? {} : parseFinetuneInput(readJsonFile(configPath), configPath);
+  return { ...file, ...parseFinetuneInput(givenOptions(command), undefined) };
+}
+
+function printSummary(outcome: FinetuneOutcome, out: string, backend: string, seconds: string): void {
+  const c = outcome.config;
+  const r = outcome.result;
+  const columns = [
+    { title: "before", report: outcome.before },
+    { title: "after", report: outcome.after },
+  ];
+  process.stdout.write(
+    `finetune for ${c.objective} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}\n` +
+      `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${c.objective} ${r.selectedObjective.toFixed(4)})\n\n` +
+      `test set, before = pre-trained start, after = fine-tuned\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
+      `run dir ${out}: config.json manifest.json best.ckpt last.ckpt diagnostics.jsonl metrics.json report.svg\n` +
+      `report ${outcome.reportPath}\ntime ${seconds} s\n`,
+  );
+}
+
+/** `selmix finetune`: SelMix fine-tuning of a pre-trained run for a non-decomposable objective. */
+export function registerFinetuneCommand(program: Command): void {
+  program
+    .command("finetune")
+    .description("SelMix fine-tuning of PRETRAIN_RUN_DIR/best.ckpt for an objective; prints the test metrics before and after")
+    .requiredOption("--out <dir>", "run directory (config.json, manifest.json, checkpoints, diagnostics.jsonl, metrics.json, report.svg)")
+    .option("--from <dir>", "pre-training run directory (its best.ckpt and manifest.json)")
+    .option("--objective <name>", `one of ${OBJECTIVE_NAMES.join(", ")}`)
+    .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
+    .option("--mode <m>", "full (whole network, default) | head-only (the head on cached features)")
+    .option("--policy <p>", `${PAIR_POLICIES.join(" | ")} (default selmix)`)
+    .option("--steps <n>", "SGD steps (default 500 full, 10000 head-only)", parseInteger)
+    .option("--refresh-every <n>", "recompute gain and sampler every n steps (default 50)", parseInteger)
+    .option("--batch-size <n>", "batch size (default 64)", parseInteger)
+    .option("--lr <x>", "head learning rate, cosine-decayed (default 3e-4)", parseNumber)
+    .option("--backbone-lr-factor <x>", "backbone lr = lr * factor (full mode, default 0.1)", parseNumber)
+    .option("--weight-decay <x>", "weight decay (default 5e-4)", parseNumber)
+    .option("--lambda-min <x>", "mixup lambda ~ U(x, 1) (default 0.6)", parseNumber)
+    .option("--temperature <t>", "temperature of the pair distribution (default 0.1)", parseNumber)
+    .option("--temperature-scale <s>", "absolute (G/T, default) | spread (G/(T*std G))")
+    .option("--gain-variant <v>", "reference (default) | paper")
+    .option("--early-stop", "stop when the largest gain stabilises")
+    .option("--no-select-best", "keep the last weights instead of the best validation objective")
+    .option("--augment <a>", "none | weak (default none)")
+    .option("--rate <omega>", "min-recall multiplier rate (default 50)", parseNumber)
+    .option("--memory <beta>", "min-recall multiplier memory in [0, 1] (default 0)", parseNumber)
+    .option("--head-fraction <f>", "fraction of classes that are head (default 0.9)", parseNumber)
+    .option("--coverage-alpha <a>", "coverage target alpha/K (default 0.95)", parseNumber)
+    .option("--coverage-tau <tau>", "coverage multiplier scale (default 0.01)", parseNumber)
+    .option("--lambda-max <l>", "largest coverage multiplier (default 100)", parseNumber)
+    .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
+    .option("--seed <n>", "seed of the pair sampling and mixup (default 0)", parseInteger)
+    .option("--backend <name>", `${BACKEND_CHOICES.join(" | ")} (default: $SELMIX_BACKEND, else auto)`)
+    .option("--no-resume", "start over even if RUN_DIR/last.ckpt exists")
+    .option("--json", "print one JSON object instead of tables")
+    .action(
+      action(async (flags: RunFlags, command: Command) => {
+        const start = performance.now();
+        const input = finetuneInput(command, flags.config);
+        const backend = await startBackend(input.backend);
+        const outcome = await runFinetune(input, { out: flags.out, resume: flags.resume, json: flags.json === true, backend, label: "finetune" });
+        if (flags.json) {
+          const r = outcome.result;
+          printJson({
+            runDir: flags.out,
+            backend,
+            config: outcome.config,
+            selectedStep: r.selectedStep,
+            selectedObjective: r.selectedObjective,
+            stepsRun: r.stepsRun,
+            before: outcome.before,
+            after: outcome.after,
+            report: outcome.reportPath,
+          });
+        } else printSummary(outcome, flags.out, backend, elapsedSeconds(start));
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+import { MODEL_ARCHS } from "@selmix/models";
+import type { Command } from "commander";
+import { startBackend } from "../backend.ts";
+import { elapsedSeconds, givenOptions } from "../flags.ts";
+import { action, parseInteger, parseNumber, printJson, readJsonFile } from "../run.ts";
+import { BACKEND_CHOICES } from "../training/common.ts";
+import { metricColumns } from "../training/metric-table.ts";
+import { type PretrainInput, type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
+
+interface RunFlags {
+  readonly out: string;
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly resume: boolean;
+}
+
+/** Config file first, then the flags given on the command line (flags win); both validated by the same schema. */
+function pretrainInput(command: Command, configPath: string | undefined): PretrainInput {
+  const file = configPath === undefined ? {} : parsePretrainInput(readJsonFile(configPath), configPath);
+  return { ...file, ...parsePretrainInput(givenOptions(command), undefined) };
+}
+
+function printSummary(outcome: PretrainOutcome, out: string, backend: string, seconds: string): void {
+  const c = outcome.config;
+  const profile = `${c.profile}, N1=${c.n1} rho=${c.rhoL}${c.rhoU === undefined ? "" : ` M1=${c.m1} rho_u=${c.rhoU}`}`;
+  process.stdout.write(
+    `pretrain ${c.method.toUpperCase()} ${c.model} on ${c.source} (${profile}), seed ${c.seed}, backend ${backend}\n` +
+      `best step ${outcome.result.bestStep} of ${c.steps} by validation ${c.selectBy}\n\n` +
+      metricColumns([
+        { title: "validation", report: outcome.validation },
+        { title: "test", report: outcome.test },
+      ]) +
+      `\nrun dir ${out}: config.json manifest.json best.ckpt last.ckpt metrics.json\ntime ${seconds} s\n`,
+  );
+}
+
+/** `selmix pretrain`: ERM or logit-adjusted pre-training on a long-tailed split, resumable. */
+export function registerPretrainCommand(program: Command): void {
+  program
+    .command("pretrain")
+    .description("pre-train a model (ERM or logit-adjusted) on a long-tailed split; RUN_DIR/best.ckpt is the result")
+    .requiredOption("--out <dir>", "run directory (config.json, manifest.json, last.ckpt, best.ckpt, metrics.json)")
+    .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
+    .option("--source <name>", "mnist | fashion-mnist | cifar10 | cifar100 | stl10 (default mnist)")
+    .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10 (default supervised)")
+    .option("--n1 <n>", "labelled count of class 0", parseInteger)
+    .option("--rho <x>", "labelled imbalance ratio (alias of --rho-l)", parseNumber)
+    .option("--rho-l <x>", "labelled imbalance ratio", parseNumber)
+    .option("--m1 <n>", "unlabelled count of class 0 (semi-supervised, cifar100)", parseInteger)
+    .option("--rho-u <x>", "unlabelled imbalance ratio", parseNumber)
+    .option("--val-per-class <n>", "balanced validation images per class", parseInteger)
+    .option("--balanced-test", "subsample the test split to the smallest class")
+    .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
+    .option("--model <arch>", `${MODEL_ARCHS.join(" | ")} (default mlp)`)
+    .option("--method <m>", "erm | la (logit-adjusted, default)")
+    .option("--steps <n>", "SGD steps (default 2000)", parseInteger)
+    .option("--batch-size <n>", "batch size (default 64)", parseInteger)
+    .option("--lr <x>", "learning rate, cosine-decayed (default 0.05)", parseNumber)
+    .option("--momentum <x>", "Nesterov momentum (default 0.9)", parseNumber)
+    .option("--weight-decay <x>", "weight decay (default 5e-4)", parseNumber)
+    .option("--schedule <s>", "cosine | fixmatch-cosine | constant (default cosine)")
+    .option("--la-tau <x>", "tau of the logit adjustment (default 1)", parseNumber)
+    .option("--ema <x>", "EMA decay of the evaluated weights, 0 = off (default 0)", parseNumber)
+    .option("--eval-every <n>", "validate (and checkpoint) every n steps (default 500)", parseInteger)
+    .option("--select-by <metric>", "validation metric that picks best.ckpt (default mean-recall)")
+    .option("--augment <a>", "none | weak (default none)")
+    .option("--seed <n>", "seed of the split, the initial weights and the batches (default 0)", parseInteger)
+    .option("--backend <name>", `${BACKEND_CHOICES.join(" | ")} (default: $SELMIX_BACKEND, else auto)`)
+    .option("--no-resume", "start over even if RUN_DIR/last.ckpt exists")
+    .option("--json", "print one JSON object instead of tables")
+    .action(
+      action(async (flags: RunFlags, command: Command) => {
+        const start = performance.now();
+        const input = pretrainInput(command, flags.config);
+        const backend = await startBackend(input.backend);
+        const outcome = await runPretrain(input, { out: flags.out, resume: flags.resume, json: flags.json === true, backend, label: "pretrain" });
+        if (flags.json) {
+          printJson({
+            runDir: flags.out,
+            backend,
+            config: outcome.config,
+            manifestId: outcome.manifest.id,
+            bestStep: outcome.result.bestStep,
+            validation: outcome.validation,
+            test: outcome.test,
+          });
+        } else printSummary(outcome, flags.out, backend, elapsedSeconds(start));
+      }),
+    );
+}

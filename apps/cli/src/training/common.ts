@@ -1,0 +1,33 @@
+import type { Splits } from "@selmix/datasets";
+import { BACKEND_ORDER, type BackendChoice, type BackendName } from "@selmix/models";
+import type { SelectionMetric } from "@selmix/trainers";
+
+/** Values of `--backend` (and the `backend` config key). */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", ...BACKEND_ORDER];
+
+/** Values of `selectBy` (checkpoint selection on the validation set). */
+export const SELECTION_METRICS: readonly SelectionMetric[] = [
+  "accuracy",
+  "mean-recall",
+  "min-recall",
+  "h-mean",
+  "g-mean",
+  "min-head-tail-recall",
+  "min-coverage",
+];
+
+/** Where and how a training command runs (flags that are not part of the experiment's config). */
+export interface RunContext {
+  /** The run directory: config.json, manifest.json, checkpoints, metrics.json, ... */
+  readonly out: string;
+  /** Continue from `out/last.ckpt` when it exists (`--no-resume` starts over). */
+  readonly resume: boolean;
+  /** Machine output: no progress on stderr. */
+  readonly json: boolean;
+  /** The backend already started by the command. */
+  readonly backend: BackendName;
+  /** Prefix of the progress bar. */
+  readonly label: string;
+  /** Data already loaded for the same manifest (the demo reuses the pre-training's), to skip reading it again. */
+  readonly splits?: Splits;
+}

@@ -1,0 +1,254 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { SelmixError } from "@selmix/core";
+import { writeFileAtomic } from "@selmix/core/node";
+import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
+import { type MetricReport, OBJECTIVE_NAMES, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
+import { type BackendChoice, loadCheckpoint, type Model, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
+import {
+  defaultFinetuneConfig,
+  evaluate,
+  type FinetuneConfig,
+  type FinetuneData,
+  type FinetuneResult,
+  finetune,
+  PAIR_POLICIES,
+  type PairPolicy,
+} from "@selmix/trainers";
+import { z } from "zod";
+import { validateOptions } from "../config-file.ts";
+import { createProgress } from "../progress.ts";
+import { BACKEND_CHOICES, type RunContext } from "./common.ts";
+import { renderReportSvg } from "./report-svg.ts";
+import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
+
+/** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
+export interface FinetuneInput {
+  readonly command?: "finetune";
+  /** The pre-training run directory (its best.ckpt and manifest.json). */
+  readonly from?: string;
+  readonly objective?: ObjectiveName;
+  readonly mode?: "full" | "head-only";
+  readonly policy?: PairPolicy;
+  readonly steps?: number;
+  readonly refreshEvery?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  readonly backboneLrFactor?: number;
+  readonly weightDecay?: number;
+  readonly lambdaMin?: number;
+  readonly temperature?: number;
+  readonly temperatureScale?: "absolute" | "spread";
+  readonly gainVariant?: "reference" | "paper";
+  readonly earlyStop?: boolean;
+  readonly selectBest?: boolean;
+  readonly augment?: "none" | "weak";
+  readonly flip?: boolean;
+  readonly seed?: number;
+  readonly rate?: number;
+  readonly memory?: number;
+  readonly headFraction?: number;
+  readonly coverageAlpha?: number;
+  readonly coverageTau?: number;
+  readonly lambdaMax?: number;
+  readonly dataDir?: string;
+  readonly backend?: BackendChoice;
+}
+
+const inputSchema = z
+  .strictObject({
+    command: z.literal("finetune"),
+    from: z.string().min(1),
+    objective: z.enum(OBJECTIVE_NAMES),
+    mode: z.enum(["full", "head-only"]),
+    policy: z.enum(PAIR_POLICIES),
+    steps: z.int().positive(),
+    refreshEvery: z.int().positive(),
+    batchSize: z.int().positive(),
+    lr: z.number().positive(),
+    backboneLrFactor: z.number().nonnegative(),
+    weightDecay: z.number().nonnegative(),
+    lambdaMin: z.number().min(0).max(1),
+    temperature: z.number().positive(),
+    temperatureScale: z.enum(["absolute", "spread"]),
+    gainVariant: z.enum(["reference", "paper"]),
+    earlyStop: z.boolean(),
+    selectBest: z.boolean(),
+    augment: z.enum(["none", "weak"]),
+    flip: z.boolean(),
+    seed: z.int(),
+    rate: z.number().positive(),
+    memory: z.number().min(0).max(1),
+    headFraction: z.number().gt(0).lt(1),
+    coverageAlpha: z.number().positive(),
+    coverageTau: z.number().positive(),
+    lambdaMax: z.number().positive(),
+    dataDir: z.string(),
+    backend: z.enum(BACKEND_CHOICES),
+  })
+  .partial();
+
+/** Validates fine-tuning options (a parsed `--config` file, or the merged flags); errors name the key. */
+export function parseFinetuneInput(value: unknown, origin: string | undefined): FinetuneInput {
+  return validateOptions(inputSchema, value, origin) as FinetuneInput;
+}
+
+const OBJECTIVE_KEYS = ["rate", "memory", "headFraction", "coverageAlpha", "coverageTau", "lambdaMax"] as const;
+
+/** The resolved fine-tuning config, written to RUN_DIR/config.json (also a valid `--config` file). */
+export interface FinetuneRunConfig extends Omit<FinetuneConfig, "objectiveOptions"> {
+  readonly command: "finetune";
+  /** Absolute path of the pre-training run. */
+  readonly from: string;
+  readonly rate?: number;
+  readonly memory?: number;
+  readonly headFraction?: number;
+  readonly coverageAlpha?: number;
+  readonly coverageTau?: number;
+  readonly lambdaMax?: number;
+}
+
+/** What {@link runFinetune} produced; the fine-tuned model is RUN_DIR/best.ckpt. */
+export interface FinetuneOutcome {
+  readonly config: FinetuneRunConfig;
+  readonly manifest: Manifest;
+  readonly splits: Splits;
+  readonly result: FinetuneResult;
+  /** The pre-trained start and the fine-tuned model on the test set. */
+  readonly before: MetricReport;
+  readonly after: MetricReport;
+  readonly reportPath: string;
+}
+
+/** The subsets fine-tuning trains on. The semi-supervised variant adds `unlabeled: splits.unlabeled` here. */
+function finetuneData(splits: Splits): FinetuneData {
+  return { labeled: splits.labeled, validation: splits.validation };
+}
+
+function resolveConfig(input: FinetuneInput, from: string, flipDefault: boolean): FinetuneRunConfig {
+  if (input.objective === undefined) {
+    throw new SelmixError("INVALID_ARGUMENT", `--objective is required (one of ${OBJECTIVE_NAMES.join(", ")})`);
+  }
+  const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
+  const objectiveOptions: Record<string, number> = {};
+  for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
+  return {
+    command: "finetune",
+    from,
+    objective: d.objective,
+    mode: d.mode,
+    policy: input.policy ?? d.policy,
+    steps: input.steps ?? d.steps,
+    refreshEvery: input.refreshEvery ?? d.refreshEvery,
+    batchSize: input.batchSize ?? d.batchSize,
+    lr: input.lr ?? d.lr,
+    backboneLrFactor: input.backboneLrFactor ?? d.backboneLrFactor,
+    weightDecay: input.weightDecay ?? d.weightDecay,
+    lambdaMin: input.lambdaMin ?? d.lambdaMin,
+    temperature: input.temperature ?? d.temperature,
+    temperatureScale: input.temperatureScale ?? d.temperatureScale,
+    gainVariant: input.gainVariant ?? d.gainVariant,
+    earlyStop: input.earlyStop ?? d.earlyStop,
+    selectBest: input.selectBest ?? d.selectBest,
+    augment: input.augment ?? d.augment,
+    flip: input.flip ?? flipDefault,
+    seed: input.seed ?? d.seed,
+    ...objectiveOptions,
+  };
+}
+
+/** The trainer's config: the objective's options go back into `objectiveOptions`. */
+function trainerConfig(c: FinetuneRunConfig): FinetuneConfig {
+  const { command: _command, from: _from, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
+  const objectiveOptions: ObjectiveOptions = {
+    ...(rate === undefined ? {} : { rate }),
+    ...(memory === undefined ? {} : { memory }),
+    ...(headFraction === undefined ? {} : { split: { headFraction } }),
+    ...(coverageAlpha === undefined ? {} : { coverageAlpha }),
+    ...(coverageTau === undefined ? {} : { coverageTau }),
+    ...(lambdaMax === undefined ? {} : { lambdaMax }),
+  };
+  return { ...rest, objectiveOptions };
+}
+
+/** The pre-trained model and its dataset, checked to belong together. */
+function loadStart(from: string, manifest: Manifest): Model {
+  const path = join(from, "best.ckpt");
+  const { model, checkpoint } = modelFromCheckpoint(path);
+  const id = checkpoint.metadata.datasetManifestId;
+  if (id !== manifest.id) {
+    model.dispose();
+    throw new SelmixError(
+      "MISMATCH",
+      `${path} was trained on dataset ${id === undefined ? "(none recorded)" : id.slice(0, 12)}, ${join(from, "manifest.json")} is ${manifest.id.slice(0, 12)}`,
+    );
+  }
+  return model;
+}
+
+/**
+ * `selmix finetune` without the printing (the demo calls it too): loads PRETRAIN_RUN_DIR/best.ckpt and its
+ * manifest, runs SelMix fine-tuning with checkpoints and diagnostics in RUN_DIR (a repeated command resumes), then
+ * evaluates the start and the selected model on the test set. Writes RUN_DIR/config.json, manifest.json,
+ * last.ckpt, best.ckpt, diagnostics.jsonl, metrics.json and report.svg.
+ *
+ * @throws {@link SelmixError} `NOT_FOUND` when the pre-training run or its files are missing; `MISMATCH` when the
+ *   checkpoint and manifest disagree or RUN_DIR holds another run; the dataset and trainer codes.
+ */
+export async function runFinetune(input: FinetuneInput, run: RunContext): Promise<FinetuneOutcome> {
+  if (input.from === undefined) throw new SelmixError("INVALID_ARGUMENT", "--from PRETRAIN_RUN_DIR is required");
+  const from = resolve(input.from);
+  requireRunFiles(from, ["best.ckpt", "manifest.json"], "pre-training run");
+  const manifest = await loadManifest(join(from, "manifest.json"));
+  const model = loadStart(from, manifest);
+  const progress = createProgress(run.label, { json: run.json });
+  try {
+    const splits =
+      run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
+    const config = resolveConfig(input, from, splits.source.flip);
+    if (run.resume) assertSameRun(run.out, config);
+    writeJson(join(run.out, "config.json"), config);
+    writeManifest(join(run.out, "manifest.json"), manifest);
+
+    const { test } = splits;
+    const before = (await evaluate(model, test.dataset, test.indices)).metrics;
+    const trainer = trainerConfig(config);
+    const result = await finetune(model, finetuneData(splits), trainer, {
+      checkpointDir: run.out,
+      resume: run.resume,
+      diagnosticsPath: join(run.out, "diagnostics.jsonl"),
+      datasetManifestId: manifest.id,
+      onProgress: progress.listener,
+    });
+    progress.done();
+    const bestPath = join(run.out, "best.ckpt");
+    // After a resume the trainer may hold the last weights rather than the selected ones: the file is the truth.
+    if (trainer.selectBest && existsSync(bestPath)) loadCheckpoint(bestPath, model);
+    else saveCheckpoint(bestPath, model, { step: result.stepsRun, datasetManifestId: manifest.id });
+    const after = (await evaluate(model, test.dataset, test.indices)).metrics;
+    writeJson(join(run.out, "metrics.json"), {
+      backend: run.backend,
+      objective: config.objective,
+      selectedStep: result.selectedStep,
+      selectedObjective: result.selectedObjective,
+      stepsRun: result.stepsRun,
+      before,
+      after,
+    });
+    const reportPath = join(run.out, "report.svg");
+    const lastStep = result.diagnostics.at(-1)?.step ?? result.stepsRun;
+    const svg = await renderReportSvg({
+      title: `SelMix fine-tuning for ${config.objective} (${config.mode}, policy ${config.policy}, selected step ${result.selectedStep})`,
+      series: [
+        { label: "pre-trained", recall: before.recall },
+        { label: `SelMix (${config.objective})`, recall: after.recall },
+      ],
+      gain: { values: result.lastGain, k: manifest.source.numClasses, title: `last gain matrix G[i, j] (step ${lastStep})` },
+    });
+    writeFileAtomic(reportPath, svg);
+    return { config, manifest, splits, result, before, after, reportPath };
+  } finally {
+    progress.done();
+    model.dispose();
+  }
+}

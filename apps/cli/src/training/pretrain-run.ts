@@ -1,0 +1,253 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SelmixError } from "@selmix/core";
+import {
+  createManifest,
+  loadManifest,
+  loadSource,
+  type Manifest,
+  materialize,
+  PROFILE_NAMES,
+  type ProfileName,
+  type ProfileParams,
+  resolveProfile,
+  SOURCE_NAMES,
+  type SourceName,
+  type Splits,
+  splitsFromManifest,
+  writeManifest,
+} from "@selmix/datasets";
+import type { MetricReport } from "@selmix/metrics";
+import { type BackendChoice, createModel, MODEL_ARCHS, type ModelArch } from "@selmix/models";
+import {
+  DEFAULT_PRETRAIN_CONFIG,
+  evaluate,
+  type PretrainConfig,
+  type PretrainResult,
+  pretrain,
+  type ScheduleName,
+  type SelectionMetric,
+} from "@selmix/trainers";
+import { z } from "zod";
+import { validateOptions } from "../config-file.ts";
+import { createProgress } from "../progress.ts";
+import { BACKEND_CHOICES, type RunContext, SELECTION_METRICS } from "./common.ts";
+import { assertSameRun, writeJson } from "./run-dir.ts";
+
+/** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
+export interface PretrainInput {
+  readonly command?: "pretrain";
+  readonly source?: SourceName;
+  readonly profile?: ProfileName;
+  readonly n1?: number;
+  readonly rho?: number;
+  readonly rhoL?: number;
+  readonly m1?: number;
+  readonly rhoU?: number;
+  readonly valPerClass?: number;
+  readonly balancedTest?: boolean;
+  readonly dataDir?: string;
+  readonly model?: ModelArch;
+  readonly method?: "erm" | "la";
+  readonly steps?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  readonly momentum?: number;
+  readonly nesterov?: boolean;
+  readonly weightDecay?: number;
+  readonly schedule?: ScheduleName;
+  readonly laTau?: number;
+  readonly ema?: number;
+  readonly evalEvery?: number;
+  readonly selectBy?: SelectionMetric;
+  readonly augment?: "none" | "weak";
+  readonly flip?: boolean;
+  readonly seed?: number;
+  readonly backend?: BackendChoice;
+}
+
+const SCHEDULES: readonly ScheduleName[] = ["cosine", "fixmatch-cosine", "constant"];
+
+const inputSchema = z
+  .strictObject({
+    command: z.literal("pretrain"),
+    source: z.enum(SOURCE_NAMES),
+    profile: z.enum(PROFILE_NAMES),
+    n1: z.int().nonnegative(),
+    rho: z.number().positive(),
+    rhoL: z.number().positive(),
+    m1: z.int().nonnegative(),
+    rhoU: z.number().positive(),
+    valPerClass: z.int().nonnegative(),
+    balancedTest: z.boolean(),
+    dataDir: z.string(),
+    model: z.enum(MODEL_ARCHS),
+    method: z.enum(["erm", "la"]),
+    steps: z.int().positive(),
+    batchSize: z.int().positive(),
+    lr: z.number().positive(),
+    momentum: z.number().min(0).lt(1),
+    nesterov: z.boolean(),
+    weightDecay: z.number().nonnegative(),
+    schedule: z.enum(SCHEDULES),
+    laTau: z.number().nonnegative(),
+    ema: z.number().min(0).lt(1),
+    evalEvery: z.int().positive(),
+    selectBy: z.enum(SELECTION_METRICS),
+    augment: z.enum(["none", "weak"]),
+    flip: z.boolean(),
+    seed: z.int(),
+    backend: z.enum(BACKEND_CHOICES),
+  })
+  .partial();
+
+/**
+ * Validates pre-training options (a parsed `--config` file, or the merged flags): unknown keys and wrong types are
+ * `INVALID_ARGUMENT` errors naming the key.
+ */
+export function parsePretrainInput(value: unknown, origin: string | undefined): PretrainInput {
+  return validateOptions(inputSchema, value, origin) as PretrainInput;
+}
+
+/** The resolved pre-training config, written to RUN_DIR/config.json (it is also a valid `--config` file). */
+export interface PretrainRunConfig extends PretrainConfig {
+  readonly command: "pretrain";
+  readonly source: SourceName;
+  readonly profile: ProfileName;
+  readonly n1: number;
+  readonly rhoL: number;
+  readonly m1?: number;
+  readonly rhoU?: number;
+  readonly valPerClass: number;
+  readonly balancedTest: boolean;
+  readonly model: ModelArch;
+}
+
+/** What {@link runPretrain} produced; the pre-trained model is RUN_DIR/best.ckpt. */
+export interface PretrainOutcome {
+  readonly config: PretrainRunConfig;
+  readonly manifest: Manifest;
+  readonly splits: Splits;
+  readonly result: PretrainResult;
+  /** The selected (best) model on the validation and test sets. */
+  readonly validation: MetricReport;
+  readonly test: MetricReport;
+}
+
+function profileOf(input: PretrainInput): ProfileParams {
+  const given = <K extends "n1" | "rho" | "rhoL" | "m1" | "rhoU" | "valPerClass" | "balancedTest">(key: K): Partial<Pick<PretrainInput, K>> =>
+    input[key] === undefined ? {} : ({ [key]: input[key] } as Partial<Pick<PretrainInput, K>>);
+  return resolveProfile(input.profile ?? "supervised", {
+    ...given("n1"),
+    ...given("rho"),
+    ...given("rhoL"),
+    ...given("m1"),
+    ...given("rhoU"),
+    ...given("valPerClass"),
+    ...given("balancedTest"),
+  });
+}
+
+/** An existing RUN_DIR/manifest.json is reused only when it is the dataset asked for. */
+function assertManifestFits(path: string, manifest: Manifest, source: SourceName, profile: ProfileParams, seed: number): void {
+  const want: Record<string, unknown> = { source, seed, ...profile };
+  const have: Record<string, unknown> = { source: manifest.source.name, seed: manifest.seed, ...manifest.profile };
+  for (const key of Object.keys(want)) {
+    if (JSON.stringify(want[key]) !== JSON.stringify(have[key])) {
+      throw new SelmixError(
+        "MISMATCH",
+        `${path} was built with ${key} ${JSON.stringify(have[key])}, this run asks for ${JSON.stringify(want[key])}; use another --out or --no-resume`,
+      );
+    }
+  }
+}
+
+/** Builds the dataset's splits, or reloads them from RUN_DIR/manifest.json when resuming. */
+async function loadData(input: PretrainInput, profile: ProfileParams, seed: number, run: RunContext): Promise<{ splits: Splits; reused: boolean }> {
+  const sourceName = input.source ?? "mnist";
+  const path = join(run.out, "manifest.json");
+  const dataOptions = input.dataDir === undefined ? {} : { dataDir: input.dataDir };
+  if (run.resume && existsSync(path)) {
+    const manifest = await loadManifest(path);
+    assertManifestFits(path, manifest, sourceName, profile, seed);
+    const splits = run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, dataOptions);
+    return { splits, reused: true };
+  }
+  const source = await loadSource(sourceName, dataOptions);
+  for (const warning of source.warnings) process.stderr.write(`selmix: warning: ${warning}\n`);
+  return { splits: splitsFromManifest(source, createManifest(source, profile, seed)), reused: false };
+}
+
+function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Splits): PretrainRunConfig {
+  const d = DEFAULT_PRETRAIN_CONFIG;
+  return {
+    command: "pretrain",
+    source: splits.source.name,
+    profile: profile.name,
+    n1: profile.n1,
+    rhoL: profile.rhoL,
+    ...(profile.rhoU === null ? {} : { m1: profile.m1, rhoU: profile.rhoU }),
+    valPerClass: profile.valPerClass,
+    balancedTest: profile.balancedTest,
+    model: input.model ?? "mlp",
+    method: input.method ?? d.method,
+    steps: input.steps ?? d.steps,
+    batchSize: input.batchSize ?? d.batchSize,
+    lr: input.lr ?? d.lr,
+    momentum: input.momentum ?? d.momentum,
+    nesterov: input.nesterov ?? d.nesterov,
+    weightDecay: input.weightDecay ?? d.weightDecay,
+    schedule: input.schedule ?? d.schedule,
+    laTau: input.laTau ?? d.laTau,
+    ema: input.ema ?? d.ema,
+    evalEvery: input.evalEvery ?? d.evalEvery,
+    selectBy: input.selectBy ?? d.selectBy,
+    augment: input.augment ?? d.augment,
+    flip: input.flip ?? splits.source.flip, // flipped digits change meaning: the source knows
+    seed: input.seed ?? d.seed,
+  };
+}
+
+/** The trainer's part of the run config. */
+function trainerConfig(c: PretrainRunConfig): PretrainConfig {
+  const { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed } = c;
+  return { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed };
+}
+
+/**
+ * `selmix pretrain` without the printing (the demo calls it too): dataset manifest, model, ERM/LA pre-training with
+ * checkpoints in RUN_DIR (a repeated command resumes from last.ckpt), then the best model on validation and test.
+ * Writes RUN_DIR/config.json, manifest.json, last.ckpt, best.ckpt and metrics.json.
+ *
+ * @throws {@link SelmixError} the dataset, model and trainer codes; `MISMATCH` when RUN_DIR holds another run.
+ */
+export async function runPretrain(input: PretrainInput, run: RunContext): Promise<PretrainOutcome> {
+  const seed = input.seed ?? DEFAULT_PRETRAIN_CONFIG.seed;
+  const profile = profileOf(input);
+  const { splits, reused } = await loadData(input, profile, seed, run);
+  const config = resolveConfig(input, profile, splits);
+  if (run.resume) assertSameRun(run.out, config);
+  const manifest = splits.manifest;
+  writeJson(join(run.out, "config.json"), config);
+  if (!reused) writeManifest(join(run.out, "manifest.json"), manifest);
+
+  const { height, width, channels, numClasses } = manifest.source;
+  const model = createModel({ arch: config.model, inputShape: [height, width, channels], numClasses, seed });
+  const progress = createProgress(run.label, { json: run.json });
+  try {
+    const result = await pretrain(model, splits.labeled, splits.validation, trainerConfig(config), {
+      checkpointDir: run.out,
+      resume: run.resume,
+      datasetManifestId: manifest.id,
+      onProgress: progress.listener,
+    });
+    progress.done();
+    const validation = (await evaluate(model, splits.validation.dataset, splits.validation.indices)).metrics;
+    const test = (await evaluate(model, splits.test.dataset, splits.test.indices)).metrics;
+    writeJson(join(run.out, "metrics.json"), { backend: run.backend, bestStep: result.bestStep, validation, test, history: result.history });
+    return { config, manifest, splits, result, validation, test };
+  } finally {
+    progress.done();
+    model.dispose();
+  }
+}
