@@ -9,6 +9,9 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     setupFiles: ["../../vitest.setup.ts"],
     restoreMocks: true,
+    // The JSON report feeds scripts/test-summary.mjs, which prints one "N passed, N failed" line for CI.
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results.json" },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -97,21 +97,28 @@ function winChecks(rows: readonly AggregatedRow[], k: number): WinCheck[] {
     if (column === undefined) continue;
     const coverage = r.objective === "mean-recall-min-coverage";
     const target = (100 * 0.95) / k;
-    const pool = coverage ? rows.filter((x) => x.cells.minCoverage.mean >= target) : rows;
-    const selmix = r.cells[column];
-    const best = pool.reduce<AggregatedRow | undefined>((b, x) => (b === undefined || x.cells[column].mean > b.cells[column].mean ? x : b), undefined);
-    const feasible = !coverage || r.cells.minCoverage.mean >= target;
+    const feasibleRows = rows.filter((x) => x.cells.minCoverage.mean >= target);
+    // With no row meeting the coverage target, the row closest to it (largest min coverage) is the best.
+    const noneFeasible = coverage && feasibleRows.length === 0;
+    const pool = coverage && !noneFeasible ? feasibleRows : rows;
+    const judged: ColumnKey = noneFeasible ? "minCoverage" : column;
+    const selmix = r.cells[judged];
+    const best = pool.reduce<AggregatedRow | undefined>((b, x) => (b === undefined || x.cells[judged].mean > b.cells[judged].mean ? x : b), undefined);
+    const feasible = !coverage || noneFeasible || r.cells.minCoverage.mean >= target;
     if (best === undefined) continue;
-    const bestCell = best.cells[column];
+    const bestCell = best.cells[judged];
     const wins = feasible && selmix.mean >= bestCell.mean - 1e-9;
+    const constraint = noneFeasible
+      ? `no row meets min coverage ≥ ${target.toFixed(2)} (0.95/K): judged on min coverage`
+      : `among rows with min coverage ≥ ${target.toFixed(2)} (0.95/K)${feasible ? "" : "; the SelMix row misses it"}`;
     checks.push({
       objective: r.objective,
-      column,
+      column: judged,
       selmix,
       best: { label: best.label, cell: bestCell },
       wins,
       withinNoise: feasible && bestCell.mean - selmix.mean <= bestCell.std + selmix.std,
-      ...(coverage ? { constraint: `min coverage ≥ ${target.toFixed(2)} (0.95/K)${feasible ? "" : "; the SelMix row misses it"}` } : {}),
+      ...(coverage ? { constraint } : {}),
     });
   }
   return checks;
@@ -157,7 +164,7 @@ export function describeWin(w: WinCheck): string {
   const f = (c: Cell): string => `${c.mean.toFixed(2)} ± ${c.std.toFixed(2)}`;
   const name = OBJECTIVE_LABELS[w.objective];
   const cond = w.constraint === undefined ? "" : ` (${w.constraint})`;
-  if (w.wins) return `SelMix (${name}): best ${name}${cond}, ${f(w.selmix)}: yes`;
+  if (w.wins) return `SelMix (${name}): ${f(w.selmix)}${cond}: best of the table, yes`;
   const noise = w.withinNoise ? "within one std of each other" : "a real gap";
   return `SelMix (${name}): ${f(w.selmix)}; best is ${w.best.label} with ${f(w.best.cell)}${cond}: no (${noise})`;
 }

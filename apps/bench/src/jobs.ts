@@ -33,12 +33,12 @@ function makeJob(
   return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }) };
 }
 
-function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number): RowSpec[] {
+function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number, table: TableName): RowSpec[] {
   return TABLE_OBJECTIVES.map((objective) => ({
     id: `${prefix}+selmix:${objective}`,
     label: `${label} + SelMix (${OBJECTIVE_LABELS[objective]})`,
     objective,
-    candidates: settings.selmixCandidates(objective, seed),
+    candidates: settings.selmixCandidates(objective, seed, table),
   }));
 }
 
@@ -50,7 +50,7 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
     { id: "la", label: "LA" },
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
-    ...selmixRows("la", "LA", s, seed),
+    ...selmixRows("la", "LA", s, seed, "supervised"),
   ];
   const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir);
   return [la, erm];
@@ -59,7 +59,7 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
   const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir);
-  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed)];
+  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised")];
   const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir);
   return [la, fm];
 }

@@ -31,6 +31,7 @@ export async function runJobs(jobs: readonly Job[], options: PoolOptions): Promi
   const skipped = jobs.length - pending.length;
   const failed: { jobId: string; reason: string }[] = [];
   let done = 0;
+  let started = 0;
   if (pending.length === 0) return { skipped, done, failed };
   const workerPath = fileURLToPath(new URL("./worker.js", import.meta.url));
   const queue = [...pending];
@@ -49,7 +50,8 @@ export async function runJobs(jobs: readonly Job[], options: PoolOptions): Promi
         child.send({ type: "exit" } satisfies ToWorker);
         return;
       }
-      options.log(`[${done + failed.length + 1}/${total}] ${current.table} ${current.id} (worker ${child.pid})`);
+      started++;
+      options.log(`[${started}/${total}] ${current.table} ${current.id} (worker ${child.pid})`);
       child.send({ type: "job", job: current, outDir: options.outDir, cacheDir: options.cacheDir } satisfies ToWorker);
     };
     child.on("message", (m: FromWorker) => {

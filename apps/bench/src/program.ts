@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { isSelmixError, SelmixError } from "@selmix/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSources } from "./datasets.ts";
+import { updateReadme } from "./readme.ts";
 import { runSpeed } from "./speed.ts";
 import { runTable } from "./table-command.ts";
 import { BENCH_PROFILES, type BenchProfile, type TableName } from "./types.ts";
@@ -94,8 +95,9 @@ export function buildProgram(): Command {
       .option("--out <dir>", "results folder (reads <out>/<profile>/supervised.json when present)", resolve(ROOT, "results"))
       .option("--no-throughput", "skip the training throughput benchmark")
       .option("--throughput-args <args>", "arguments for packages/models bench, e.g. \"--backends wasm --models mlp\"")
+      .option("--readme", "rewrite the speed section of apps/bench/README.md")
       .action(
-        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string }) => {
+        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
             profile: flags.profile,
             out: resolve(flags.out),
@@ -103,6 +105,7 @@ export function buildProgram(): Command {
             skipThroughput: !flags.throughput,
             log: (m) => console.error(m),
           });
+          if (flags.readme) updateReadme(README, `speed:${flags.profile}`, `Produced by \`pnpm bench ${process.argv.slice(2).join(" ")}\`.\n\n${md}`);
           process.stdout.write(md);
         }),
       ),

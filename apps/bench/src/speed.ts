@@ -89,15 +89,15 @@ function timesFromResults(outDir: string, profile: BenchProfile): string[] | und
   const sup = join(outDir, profile, "supervised.json");
   if (!existsSync(sup)) return undefined;
   const lines = [
-    `From \`${sup}\`${existsSync(join(outDir, profile, "ablations.json")) ? " and ablations.json" : ""} (seconds per seed, mean):`,
+    `From the results JSON in \`${join(outDir, profile)}\` (seconds per seed, mean; wall-clock on a shared 2-core machine):`,
     "",
     "| dataset | model | pre-training (steps) | s | fine-tuning (steps, mode) | s per run | ratio |",
     "|---|---|---|---:|---|---:|---:|",
   ];
-  const docs = [sup, join(outDir, profile, "ablations.json")].filter(existsSync).map((p) => JSON.parse(readFileSync(p, "utf8")) as TableDocument);
+  const docs = [sup, join(outDir, profile, "semi-supervised.json"), join(outDir, profile, "ablations.json")].filter(existsSync).map((p) => JSON.parse(readFileSync(p, "utf8")) as TableDocument);
   for (const doc of docs) {
     for (const t of doc.datasets) {
-      const la = t.rows.find((r) => r.id === "la");
+      const la = t.rows.find((r) => r.id === "la" || r.id === "fixmatch-la");
       if (la === undefined) continue;
       const modes = new Map<string, { steps: number; seconds: number[] }>();
       for (const r of t.rows) {
@@ -112,7 +112,7 @@ function timesFromResults(outDir: string, profile: BenchProfile): string[] | und
       }
       for (const [key, m] of modes) {
         const ft = m.seconds.reduce((a, b) => a + b, 0) / m.seconds.length;
-        lines.push(`| ${t.dataset.id} (${doc.table}) | ${la.model} | LA ${la.pretrainSteps} | ${la.seconds.mean.toFixed(1)} | ${key} | ${ft.toFixed(1)} | ${(ft / la.seconds.mean).toFixed(2)} |`);
+        lines.push(`| ${t.dataset.id} (${doc.table}) | ${la.model} | ${la.label} ${la.pretrainSteps} | ${la.seconds.mean.toFixed(1)} | ${key} | ${ft.toFixed(1)} | ${(ft / la.seconds.mean).toFixed(2)} |`);
       }
     }
   }

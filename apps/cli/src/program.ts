@@ -1,24 +1,29 @@
 import { Command } from "commander";
-import { registerDatasetsCommand } from "./commands/datasets.ts";
-import { registerDemoCommand } from "./commands/demo.ts";
-import { registerEvalCommand } from "./commands/eval.ts";
-import { registerFinetuneCommand } from "./commands/finetune.ts";
-import { registerGainCommand } from "./commands/gain.ts";
-import { registerMetricsCommand } from "./commands/metrics.ts";
-import { registerPretrainCommand } from "./commands/pretrain.ts";
 
-/** Builds the `selmix` program; each command lives in its own file under commands/. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+// Commands load on demand: `selmix metrics` must not pay for importing tfjs, which only training commands need.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  metrics: async () => (await import("./commands/metrics.ts")).registerMetricsCommand,
+  gain: async () => (await import("./commands/gain.ts")).registerGainCommand,
+  datasets: async () => (await import("./commands/datasets.ts")).registerDatasetsCommand,
+  pretrain: async () => (await import("./commands/pretrain.ts")).registerPretrainCommand,
+  finetune: async () => (await import("./commands/finetune.ts")).registerFinetuneCommand,
+  eval: async () => (await import("./commands/eval.ts")).registerEvalCommand,
+  demo: async () => (await import("./commands/demo.ts")).registerDemoCommand,
+};
+
+/**
+ * Builds the `selmix` program; each command lives in its own file under commands/. Given the arguments, only the
+ * command they name is loaded (all of them for the top-level help or an unknown command).
+ */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("selmix")
     .description("SelMix: selective mixup fine-tuning for non-decomposable objectives")
     .version("0.0.0")
     .showHelpAfterError("(run with --help for usage)");
-  registerMetricsCommand(program);
-  registerGainCommand(program);
-  registerDatasetsCommand(program);
-  registerPretrainCommand(program);
-  registerFinetuneCommand(program);
-  registerEvalCommand(program);
-  registerDemoCommand(program);
+  const named = args[0];
+  const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+  for (const name of wanted) (await COMMANDS[name]!())(program);
   return program;
 }

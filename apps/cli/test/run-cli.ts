@@ -17,7 +17,7 @@ export async function runCli(args: readonly string[]): Promise<{ stdout: string;
   process.exitCode = 0;
   let exitCode = 0;
   try {
-    const program = buildProgram().exitOverride();
+    const program = (await buildProgram(args)).exitOverride();
     program.configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
     for (const command of program.commands) command.exitOverride();
     await program.parseAsync(["node", "selmix", ...args]);

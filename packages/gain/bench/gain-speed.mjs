@@ -34,7 +34,9 @@ const median = (xs) => {
 };
 
 console.log(`load: ${execSync("uptime").toString().trim()}`);
-console.log("K\td\tkernels\tmedian ms\truns");
+// wall: elapsed time; cpu: user + system time of all the process's threads (less sensitive to other load, and
+// above wall when the helper thread works in parallel).
+console.log("K\td\tkernels\twall ms\tcpu ms\truns");
 for (const [k, dim] of sizes) {
   const inputs = problem(k, dim, 1);
   const runs = k >= 1000 ? Math.max(3, Math.ceil(repeats / 2)) : k >= 100 ? repeats * 5 : repeats * 20;
@@ -42,12 +44,16 @@ for (const [k, dim] of sizes) {
     const run = () => samplingDistribution(gainMatrix(inputs, { kernels }).gain, { temperature: 0.1 });
     run(); // warm-up (JIT, wasm compile, memory growth)
     const times = [];
+    const cpu = [];
     for (let r = 0; r < runs; r++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       run();
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
-    console.log(`${k}\t${dim}\t${kernels}\t${median(times).toFixed(2)}\t${runs}`);
+    console.log(`${k}\t${dim}\t${kernels}\t${median(times).toFixed(2)}\t${median(cpu).toFixed(2)}\t${runs}`);
   }
 }
 console.log(`load: ${execSync("uptime").toString().trim()}`);

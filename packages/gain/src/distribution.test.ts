@@ -82,3 +82,17 @@ describe("classPrototypes", () => {
     expect(() => classPrototypes([1, 2, 3, 4], [0, 2], 2, 2)).toThrow(expect.objectContaining({ code: "INVALID_VALUE" }));
   });
 });
+
+describe("topPairs", () => {
+  property.prop([fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 4, maxLength: 36 }), fc.integer({ min: 1, max: 8 })])(
+    "equals a full stable sort, truncated",
+    (values, count) => {
+      const m = Float64Array.from(values);
+      const expected = Array.from(m.keys())
+        .sort((a, b) => m[b]! - m[a]! || a - b)
+        .slice(0, count)
+        .map((idx) => ({ i: Math.floor(idx / 2), j: idx % 2, value: m[idx]! }));
+      expect(topPairs(m, 2, count)).toEqual(expected);
+    },
+  );
+});

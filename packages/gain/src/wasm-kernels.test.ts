@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { fc, test } from "@fast-check/vitest";
 import { createObjective, fromValues } from "@selmix/metrics";
 import { describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { gainMatrix } from "./gain-matrix.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm-bytes.ts";
 import { fusedProducts, matmulTransposed } from "./linalg.ts";
 import { fusedProductsWasm, matmulTransposedWasm, selectKernels, wasmAvailable } from "./wasm-kernels.ts";
+import { postJob } from "./wasm-threads.ts";
 
 const value = fc.double({ min: -4, max: 4, noNaN: true });
 const matrix = (length: number): fc.Arbitrary<Float64Array> =>
@@ -115,6 +117,39 @@ describe("gainMatrix with wasm kernels", () => {
       expect(wasm.fallbackEntries).toBe(js.fallbackEntries);
     },
   );
+});
+
+describe("gainMatrix with the helper thread", () => {
+  it.skipIf(availableParallelism() < 2)("the helper thread runs a kernel", () => {
+    const a = Float64Array.from([1, 2, 3, 4]);
+    const job = postJob(Buffer.from(KERNELS_WASM_BASE64, "base64"), { fn: "matmul_t", inputs: [a, a], outputLengths: [4], scalars: [2, 2, 2] });
+    expect(job).not.toBeNull();
+    expect(job?.wait()).toBe(true);
+    expect([...(job?.outputs[0] ?? [])]).toEqual([5, 11, 11, 25]);
+  });
+
+  it("K = 250 (products split with the helper thread) equals the JS kernels", () => {
+    const k = 250;
+    const dim = 24;
+    const wave = (len: number, seed: number): Float64Array => Float64Array.from({ length: len }, (_, i) => Math.sin(i * 0.7 + seed));
+    const inputs = {
+      confusion: fromValues(
+        k,
+        Array.from({ length: k * k }, (_, idx) => (Math.floor(idx / k) === idx % k ? 30 : idx % 7 === 0 ? 2 : 0)),
+      ),
+      prototypes: wave(k * dim, 1),
+      weights: wave(k * dim, 2),
+      bias: wave(k, 3),
+      dim,
+      objective: createObjective("min-recall"),
+    };
+    const js = gainMatrix(inputs, { kernels: "js" }).gain;
+    const wasm = gainMatrix(inputs, { kernels: "wasm" }).gain;
+    const scale = Math.max(...js.map(Math.abs));
+    js.forEach((v, idx) => {
+      if (!(Math.abs(wasm[idx]! - v) <= 1e-10 * scale)) expect.fail(`entry ${idx}: ${wasm[idx]} vs ${v}`);
+    });
+  });
 });
 
 describe("kernels-wasm-bytes.ts", () => {

@@ -59,7 +59,7 @@
         (block $rowsDone
           (loop $rows
             (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
-            (local.set $i0 (call $min (i32.add (local.get $i) (i32.const 0)) (i32.sub (local.get $m) (i32.const 1))))
+            (local.set $i0 (local.get $i))
             (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i0) (local.get $row))))
             (local.set $o0 (i32.add (local.get $out) (i32.shl (i32.mul (local.get $i0) (local.get $n)) (i32.const 3))))
             (local.set $i1 (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $m) (i32.const 1))))
@@ -69,7 +69,7 @@
             (block $colsDone
               (loop $cols
                 (br_if $colsDone (i32.ge_s (local.get $j) (local.get $j1)))
-                (local.set $jc0 (call $min (i32.add (local.get $j) (i32.const 0)) (i32.sub (local.get $j1) (i32.const 1))))
+                (local.set $jc0 (local.get $j))
                 (local.set $pb0 (i32.add (local.get $b) (i32.mul (local.get $jc0) (local.get $row))))
                 (local.set $jc1 (call $min (i32.add (local.get $j) (i32.const 1)) (i32.sub (local.get $j1) (i32.const 1))))
                 (local.set $pb1 (i32.add (local.get $b) (i32.mul (local.get $jc1) (local.get $row))))
@@ -144,8 +144,10 @@
     (param $e1 i32) (param $p1 i32) (param $e2 i32) (param $q2 i32) (param $s i32) (param $nOut i32) (param $k i32)
     (param $i0 i32) (param $i1 i32)
     (local $row i32) (local $vecEnd i32) (local $tile i32) (local $j0 i32) (local $j1 i32) (local $i i32) (local $j i32) (local $l i32) (local $t v128)
-    (local $ra0 i32) (local $pe0 i32) (local $pp0 i32) (local $ve0 v128) (local $vp0 v128) (local $ra1 i32) (local $pe1 i32) (local $pp1 i32) (local $ve1 v128) (local $vp1 v128) (local $ra2 i32) (local $pe2 i32) (local $pp2 i32) (local $ve2 v128) (local $vp2 v128)
-    (local $cb0 i32) (local $jc0 i32) (local $pf0 i32) (local $pq0 i32) (local $vf0 v128) (local $vq0 v128)
+    (local $ra0 i32) (local $pe0 i32) (local $pp0 i32) (local $ve0 v128)
+    (local $ra1 i32) (local $pe1 i32) (local $pp1 i32) (local $ve1 v128)
+    (local $ra2 i32) (local $pe2 i32) (local $pp2 i32) (local $ve2 v128)
+    (local $cb0 i32) (local $jc0 i32) (local $pf0 i32) (local $pq0 i32) (local $vf0 v128)
     (local $s00 v128) (local $n00 v128) (local $s10 v128) (local $n10 v128) (local $s20 v128) (local $n20 v128)
     (local.set $row (i32.shl (local.get $k) (i32.const 3)))
     (local.set $vecEnd (i32.shl (i32.and (local.get $k) (i32.const -2)) (i32.const 3)))
@@ -159,7 +161,7 @@
         (block $rowsDone
           (loop $rows
             (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $i1)))
-            (local.set $ra0 (i32.mul (call $min (i32.add (local.get $i) (i32.const 0)) (i32.sub (local.get $i1) (i32.const 1))) (local.get $row)))
+            (local.set $ra0 (i32.mul (local.get $i) (local.get $row)))
             (local.set $pe0 (i32.add (local.get $e1) (local.get $ra0)))
             (local.set $pp0 (i32.add (local.get $p1) (local.get $ra0)))
             (local.set $ra1 (i32.mul (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $i1) (i32.const 1))) (local.get $row)))
@@ -172,7 +174,7 @@
             (block $colsDone
               (loop $cols
                 (br_if $colsDone (i32.ge_s (local.get $j) (local.get $j1)))
-                (local.set $jc0 (call $min (i32.add (local.get $j) (i32.const 0)) (i32.sub (local.get $j1) (i32.const 1))))
+                (local.set $jc0 (local.get $j))
                 (local.set $cb0 (i32.mul (local.get $jc0) (local.get $row)))
                 (local.set $pf0 (i32.add (local.get $e2) (local.get $cb0)))
                 (local.set $pq0 (i32.add (local.get $q2) (local.get $cb0)))

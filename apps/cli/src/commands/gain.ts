@@ -111,12 +111,17 @@ export function registerGainCommand(program: Command): void {
             "\n\n" +
             formatTable(
               ["pair (i <- j)", "gain", "probability"],
-              top.map(({ i, j, value }) => [`${i} <- ${j}`, value.toExponential(3), distribution[i * k + j]!.toFixed(4)]),
+              top.map(({ i, j, value }) => [`${i} <- ${j}`, value.toExponential(3), distribution[i * k + j]!.toExponential(3)]),
             ),
         );
-        if (outMultipliers !== null) {
-          process.stdout.write(`\nmultipliers: ${Array.from(outMultipliers, (v) => v.toFixed(3)).join(" ")}\n`);
-        }
+        if (outMultipliers !== null) process.stdout.write(`\n${describeMultipliers(outMultipliers)}\n`);
       }),
     );
+}
+
+/** All multipliers for small K; the largest few with their classes otherwise (the full vector is in --json). */
+function describeMultipliers(m: Float64Array): string {
+  if (m.length <= 20) return `multipliers: ${Array.from(m, (v) => v.toFixed(3)).join(" ")}`;
+  const largest = topPairs(m, m.length, 5).map(({ j, value }) => `class ${j}: ${value.toFixed(3)}`);
+  return `multipliers (largest 5 of ${m.length}; --json prints all): ${largest.join(", ")}`;
 }

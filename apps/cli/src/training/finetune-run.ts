@@ -125,10 +125,7 @@ function finetuneData(splits: Splits): FinetuneData {
   return { labeled: splits.labeled, validation: splits.validation };
 }
 
-function resolveConfig(input: FinetuneInput, from: string, flipDefault: boolean): FinetuneRunConfig {
-  if (input.objective === undefined) {
-    throw new SelmixError("INVALID_ARGUMENT", `--objective is required (one of ${OBJECTIVE_NAMES.join(", ")})`);
-  }
+function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
   const objectiveOptions: Record<string, number> = {};
   for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
@@ -197,6 +194,8 @@ function loadStart(from: string, manifest: Manifest): Model {
  */
 export async function runFinetune(input: FinetuneInput, run: RunContext): Promise<FinetuneOutcome> {
   if (input.from === undefined) throw new SelmixError("INVALID_ARGUMENT", "--from PRETRAIN_RUN_DIR is required");
+  const objective = input.objective;
+  if (objective === undefined) throw new SelmixError("INVALID_ARGUMENT", `--objective is required (one of ${OBJECTIVE_NAMES.join(", ")})`);
   const from = resolve(input.from);
   requireRunFiles(from, ["best.ckpt", "manifest.json"], "pre-training run");
   const manifest = await loadManifest(join(from, "manifest.json"));
@@ -205,7 +204,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
   try {
     const splits =
       run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
-    const config = resolveConfig(input, from, splits.source.flip);
+    const config = resolveConfig({ ...input, objective }, from, splits.source.flip);
     if (run.resume) assertSameRun(run.out, config);
     writeJson(join(run.out, "config.json"), config);
     writeManifest(join(run.out, "manifest.json"), manifest);

@@ -23,7 +23,7 @@ function recallChart(series: readonly RecallSeries[]): Chart {
   const values = series.flatMap((s, order) => s.recall.map((r, c) => ({ class: c, model: s.label, order, recall: 100 * r })));
   return {
     title: "per-class test recall (%)",
-    width: { step: 14 * Math.max(2, series.length) },
+    width: 12 * (series.length + 1) * (series[0]?.recall.length ?? 1),
     height: 220,
     data: { values },
     mark: { type: "bar", tooltip: true },
@@ -31,7 +31,7 @@ function recallChart(series: readonly RecallSeries[]): Chart {
       x: { field: "class", type: "ordinal", title: "class" },
       xOffset: { field: "model", sort: series.map((s) => s.label) },
       y: { field: "recall", type: "quantitative", title: "recall (%)", scale: { domain: [0, 100] } },
-      color: { field: "model", sort: series.map((s) => s.label), title: null, scale: { scheme: "tableau10" }, legend: { orient: "bottom" } },
+      color: { field: "model", sort: series.map((s) => s.label), title: null, scale: { scheme: "tableau10" }, legend: { orient: "bottom", labelLimit: 0 } },
     },
   };
 }

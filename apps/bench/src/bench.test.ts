@@ -1,0 +1,77 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { COLUMNS } from "./columns.ts";
+import type { TableDocument } from "./document.ts";
+import { canonicalJson } from "./hash.ts";
+import { TABLE_OBJECTIVES } from "./profiles.ts";
+import { updateReadme } from "./readme.ts";
+import { runTable } from "./table-command.ts";
+import type { Job } from "./types.ts";
+
+const out = mkdtempSync(join(tmpdir(), "selmix-bench-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** The quick profile's jobs, shrunk: 500 labelled images of class 0, 50 validation images per class, 40 steps. */
+function shrink(jobs: Job[]): Job[] {
+  return jobs.map((j) => ({
+    ...j,
+    dataset: { ...j.dataset, options: { n1: 500, rho: 10, valPerClass: 50 } },
+    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 40, evalEvery: 40 } } : j.pretrain,
+    rows: j.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
+  }));
+}
+
+describe("bench supervised, quick profile (structure, not numbers)", () => {
+  it("runs the jobs in-process and writes the table as Markdown, JSON and SVG", async () => {
+    const doc = await runTable({
+      table: "supervised",
+      profile: "quick",
+      sources: ["mnist"],
+      out,
+      workers: 0,
+      command: "test",
+      transformJobs: shrink,
+      log: () => {},
+    });
+    expect(doc.datasets).toHaveLength(1);
+    const t = doc.datasets[0]!;
+    const ids = t.rows.map((r) => r.id);
+    expect(ids).toEqual(["erm", "la", "la+uniform", "la+class-balanced", ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`)]);
+    for (const r of t.rows) {
+      expect(r.seeds).toEqual([0]);
+      expect(r.perSeed[0]!.model).toBe("mlp");
+      expect(r.perSeed[0]!.configHash).toMatch(/^[0-9a-f]{16}$/);
+      for (const c of COLUMNS) expect(r.cells[c.key].values).toHaveLength(1);
+    }
+    expect(t.wins.map((w) => w.objective)).toEqual([...TABLE_OBJECTIVES]);
+
+    const dir = join(out, "quick");
+    const json = JSON.parse(readFileSync(join(dir, "supervised.json"), "utf8")) as TableDocument;
+    expect(json.datasets[0]!.rows[3]!.perSeed[0]!.seed).toBe(0);
+    const md = readFileSync(join(dir, "supervised.md"), "utf8");
+    expect(md).toContain(`| Method | ${COLUMNS.map((c) => c.header).join(" | ")} | Model · steps · seeds |`);
+    expect(md.split("\n").filter((l) => l.startsWith("| LA + SelMix"))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(readFileSync(join(dir, "supervised-mnist-lt.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+    expect(readdirSync(join(dir, "supervised", "jobs"))).toHaveLength(2);
+
+    // A second run finds every job done and only re-aggregates.
+    const again = await runTable({ table: "supervised", profile: "quick", sources: ["mnist"], out, workers: 0, command: "test", transformJobs: shrink, log: () => {} });
+    expect(again.computeSeconds).toBe(doc.computeSeconds);
+  });
+});
+
+describe("helpers", () => {
+  it("canonical JSON sorts keys at every level", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}');
+  });
+
+  it("rewrites only the marked README section", () => {
+    const path = join(out, "README.md");
+    writeFileSync(path, "top\n<!-- bench:x:start -->\nold\n<!-- bench:x:end -->\nbottom\n");
+    updateReadme(path, "x", "new table\n");
+    expect(readFileSync(path, "utf8")).toBe("top\n<!-- bench:x:start -->\nnew table\n<!-- bench:x:end -->\nbottom\n");
+    expect(() => updateReadme(path, "y", "z")).toThrow(/markers/);
+  });
+});
