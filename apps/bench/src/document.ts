@@ -1,6 +1,16 @@
 import type { DatasetTable } from "./aggregate.ts";
 import type { BenchProfile, TableName } from "./types.ts";
 
+/** One invocation of a table command that ran jobs. */
+export interface RunRecord {
+  readonly command: string;
+  readonly date: string;
+  readonly wallSeconds: number;
+  /** Null for a record recovered from a table JSON written before run records existed. */
+  readonly jobsRun: number | null;
+  readonly workers: number;
+}
+
 /** Everything one table command produced: what the Markdown, the JSON and the SVGs are rendered from. */
 export interface TableDocument {
   readonly format: "selmix-bench-table";
@@ -16,6 +26,8 @@ export interface TableDocument {
   /** Sum of the jobs' own seconds (what a fresh run costs on one process). */
   readonly computeSeconds: number;
   readonly workers: number;
+  /** Every invocation of this table and profile on this results folder that ran jobs (oldest first). */
+  readonly runs: readonly RunRecord[];
   readonly description: string;
   readonly datasets: readonly DatasetTable[];
   /** Datasets left out, e.g. CIFAR without `--data-dir`. */

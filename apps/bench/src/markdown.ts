@@ -74,14 +74,18 @@ function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
   return lines;
 }
 
+const when = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
 /** The Markdown of a table document: a header with command and date, then one table per dataset. */
 export function renderMarkdown(doc: TableDocument): string {
   const lines: string[] = [
     `## ${TITLES[doc.table]} (profile \`${doc.profile}\`)`,
     "",
-    `Produced by \`${doc.command}\` on ${doc.date.slice(0, 10)} (${doc.date.slice(11, 16)} UTC): wall time ${formatDuration(doc.wallSeconds)} ` +
-      `with ${doc.workers} worker processes, ${formatDuration(doc.computeSeconds)} of job time in all (pre-training included, cached or not).`,
+    `Rendered by \`${doc.command}\` on ${when(doc.date)} from the job results; ${formatDuration(doc.computeSeconds)} of job time in all ` +
+      "(sum over jobs, pre-training included).",
     "",
+    ...doc.runs.map((r) => `- jobs run by \`${r.command}\` on ${when(r.date)}: ${r.jobsRun === null ? "" : `${r.jobsRun} jobs, `}wall time ${formatDuration(r.wallSeconds)} with ${r.workers} worker processes`),
+    ...(doc.runs.length > 0 ? [""] : []),
     `Profile: ${doc.description}`,
     "",
   ];

@@ -6,7 +6,7 @@ import type { SourceName } from "@selmix/datasets";
 import { initBackend } from "@selmix/models";
 import { aggregate, describeWin } from "./aggregate.ts";
 import { datasetsFor } from "./datasets.ts";
-import type { TableDocument } from "./document.ts";
+import type { RunRecord, TableDocument } from "./document.ts";
 import { buildJobs } from "./jobs.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { runJobs } from "./pool.ts";
@@ -32,6 +32,14 @@ export interface TableOptions {
   /** Rewrites the jobs before they run (tests shrink them). */
   readonly transformJobs?: (jobs: Job[]) => Job[];
   readonly log?: (message: string) => void;
+}
+
+/** The run recorded in a table JSON written before `<table>.runs.json` existed (its own command, date and wall time). */
+function legacyRun(docPath: string): RunRecord[] {
+  if (!existsSync(docPath)) return [];
+  const d = JSON.parse(readFileSync(docPath, "utf8")) as Partial<TableDocument>;
+  if (d.runs !== undefined || d.command === undefined || d.date === undefined || d.wallSeconds === undefined) return [];
+  return [{ command: d.command, date: d.date, wallSeconds: d.wallSeconds, jobsRun: null, workers: d.workers ?? 0 }];
 }
 
 /** Which sources can be loaded here; the others are skipped with the reason (e.g. CIFAR files absent). */
@@ -64,6 +72,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   if (o.transformJobs) jobs = o.transformJobs(jobs);
   const cacheDir = join(o.out, "cache");
   let failed: { jobId: string; reason: string }[] = [];
+  let jobsRun = 0;
   if (o.workers === 0) {
     await initBackend();
     for (const job of jobs) {
@@ -71,11 +80,13 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
       if (existsSync(path)) continue;
       const result = await runJob(job, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`) });
       writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
+      jobsRun++;
     }
   } else {
     log(`${o.table} (${o.profile}): ${jobs.length} jobs, ${o.workers} workers, results in ${join(o.out, o.profile, o.table)}`);
     const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: o.workers, log });
     failed = [...summary.failed];
+    jobsRun = summary.done;
     log(`${summary.done} jobs run, ${summary.skipped} already done, ${summary.failed.length} failed`);
   }
   const results = jobs
@@ -83,16 +94,23 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
     .filter((p) => existsSync(p))
     .map((p) => JSON.parse(readFileSync(p, "utf8")) as JobResult);
   const datasets = aggregate(o.table, datasetsFor(o.table, ok), results);
+  const date = new Date().toISOString();
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const runsPath = join(o.out, o.profile, `${o.table}.runs.json`);
+  const previous = existsSync(runsPath) ? (JSON.parse(readFileSync(runsPath, "utf8")) as RunRecord[]) : legacyRun(join(o.out, o.profile, `${o.table}.json`));
+  const runs = jobsRun > 0 ? [...previous, { command: o.command, date, wallSeconds, jobsRun, workers: o.workers }] : previous;
+  writeFileAtomic(runsPath, `${JSON.stringify(runs, null, 1)}\n`);
   const doc: TableDocument = {
     format: "selmix-bench-table",
     version: 1,
     table: o.table,
     profile: o.profile,
     command: o.command,
-    date: new Date().toISOString(),
-    wallSeconds: (performance.now() - t0) / 1000,
+    date,
+    wallSeconds,
     computeSeconds: results.reduce((s, r) => s + r.seconds, 0),
     workers: o.workers,
+    runs,
     description: settings.description,
     datasets,
     skipped,

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   datasets: async () => (await import("./commands/datasets.ts")).registerDatasetsCommand,
   pretrain: async () => (await import("./commands/pretrain.ts")).registerPretrainCommand,
   finetune: async () => (await import("./commands/finetune.ts")).registerFinetuneCommand,
+  "finetune-head": async () => (await import("./commands/finetune-head.ts")).registerFinetuneHeadCommand,
   eval: async () => (await import("./commands/eval.ts")).registerEvalCommand,
   demo: async () => (await import("./commands/demo.ts")).registerDemoCommand,
 };

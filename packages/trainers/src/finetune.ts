@@ -1,19 +1,27 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRng, rngFromState, SelmixError } from "@selmix/core";
-import { writeFileAtomic } from "@selmix/core/node";
+import { createRng, type Rng, rngFromState } from "@selmix/core";
 import { type Subset, toFloatBatch } from "@selmix/datasets";
-import { createObjective, type Objective, type ObjectiveName, type ObjectiveOptions, type ObjectiveState } from "@selmix/metrics";
+import { createObjective, type Objective, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
 import { type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
-import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
+import type { PairBatch } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { predict } from "./evaluate.ts";
-import { headPredict, headSgdStep, type LinearHead } from "./linear-head.ts";
+import {
+  initialLoopState,
+  type Learner,
+  type LoopData,
+  type LoopState,
+  loopResult,
+  runFinetuneLoop,
+  validateFinetuneConfig,
+} from "./finetune-loop.ts";
+import { arrayHeadLearner } from "./head-learner.ts";
+import type { LinearHead } from "./linear-head.ts";
 import { crossEntropy } from "./losses.ts";
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
-import { gainConverged, type RefreshDiagnostics, refreshPolicy, type ValidationView } from "./refresh.ts";
-import { scheduleFactor } from "./schedule.ts";
+import type { RefreshDiagnostics } from "./refresh.ts";
 import { createSgd, type Sgd } from "./sgd.ts";
 
 /** SelMix fine-tuning settings. Defaults (see {@link defaultFinetuneConfig}) follow the reference configs. */
@@ -116,67 +124,26 @@ export interface FinetuneResult {
   readonly completed: boolean;
 }
 
-interface ResumeState {
-  step: number;
-  rng: [number, number, number, number];
-  objectiveState: number[] | null;
-  bestValue: number;
-  bestStep: number;
-  maxGainHistory: number[];
-}
-
-function validate(c: FinetuneConfig): void {
-  const positiveInt = (name: string, v: number): void => {
-    if (!(Number.isInteger(v) && v > 0)) throw new SelmixError("INVALID_VALUE", `${name} must be a positive integer, got ${v}`);
-  };
-  positiveInt("steps", c.steps);
-  positiveInt("refresh every", c.refreshEvery);
-  positiveInt("batch size", c.batchSize);
-  if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
-  if (!(c.lambdaMin >= 0 && c.lambdaMin <= 1)) throw new SelmixError("INVALID_VALUE", `lambda min must be in [0, 1], got ${c.lambdaMin}`);
-  if (!(c.temperature > 0)) throw new SelmixError("INVALID_VALUE", `temperature must be > 0, got ${c.temperature}`);
-}
-
-const rowIds = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
-
-/** The trainable part: a JS linear head on cached features, or the tfjs network. */
-interface Learner {
-  view(): Promise<ValidationView>;
-  head(): { weight: ArrayLike<number>; bias: ArrayLike<number> };
-  /** Pseudo-labels of the unlabelled pool from the current weights (never its true labels). */
-  pseudoLabels(): Promise<Int32Array>;
-  step(firstRows: Int32Array, partnerRows: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number): Promise<number>;
-  snapshot(): NamedArray[];
-  restore(weights: readonly NamedArray[]): void;
-  /** Writes the learner's weights into the model (head-only keeps them in JS until then). */
+/** The model-based learners also write their weights into the model (head-only keeps them in JS until then). */
+interface ModelLearner extends Learner<readonly NamedArray[]> {
   sync(): void;
-  dispose(): void;
 }
 
-async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig): Promise<Learner> {
+async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig): Promise<ModelLearner> {
   const withFeatures = { withFeatures: true } as const;
   const labeledFeatures = (await predict(model, data.labeled.dataset, data.labeled.indices, withFeatures)).features!;
   const validation = await predict(model, data.validation.dataset, data.validation.indices, withFeatures);
   const unlabeledFeatures = data.unlabeled ? (await predict(model, data.unlabeled.dataset, data.unlabeled.indices, withFeatures)).features! : undefined;
   const hw = model.headWeights();
   const head: LinearHead = { numClasses: hw.numClasses, dim: hw.featureDim, weight: Float64Array.from(hw.weight), bias: Float64Array.from(hw.bias) };
-  const partnerFeatures = unlabeledFeatures ?? labeledFeatures;
+  const features = { labeled: labeledFeatures, validation: validation.features!, validationLabels: valLabels };
+  const inner = arrayHeadLearner(head, unlabeledFeatures === undefined ? features : { ...features, unlabeled: unlabeledFeatures }, config.weightDecay);
   const asNamed = (): NamedArray[] => [
     { name: "head.weight", shape: [head.numClasses, head.dim], values: Float32Array.from(head.weight) },
     { name: "head.bias", shape: [head.numClasses], values: Float32Array.from(head.bias) },
   ];
   return {
-    async view() {
-      const { probabilities, predicted } = headPredict(head, validation.features!);
-      return { labels: valLabels, features: validation.features!, probabilities, predicted };
-    },
-    head: () => head,
-    async pseudoLabels() {
-      return headPredict(head, unlabeledFeatures!).predicted;
-    },
-    async step(firstRows, partnerRows, lambdas, labels, lr) {
-      return headSgdStep(head, labeledFeatures, firstRows, partnerFeatures, partnerRows, lambdas, labels, lr, config.weightDecay);
-    },
+    ...inner,
     snapshot: asNamed,
     restore(weights) {
       for (const w of weights) {
@@ -188,11 +155,10 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
       const named = asNamed();
       model.setWeights(model.getWeights().map((w) => named.find((n) => n.name === w.name) ?? w));
     },
-    dispose() {},
   };
 }
 
-function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => ReturnType<typeof createRng>): Learner {
+function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): ModelLearner {
   model.setBnMode("frozen-stats"); // batch statistics in the step, running statistics never updated, γ/β frozen
   const sgd: Sgd = createSgd(
     [
@@ -252,29 +218,19 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
  *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint.
  */
 export async function finetune(model: Model, data: FinetuneData, config: FinetuneConfig, io: FinetuneIo = {}): Promise<FinetuneResult> {
-  validate(config);
-  const k = model.numClasses;
+  validateFinetuneConfig(config);
   const objective = io.objective ?? createObjective(config.objective, config.objectiveOptions);
   const valLabels = Int32Array.from(data.validation.indices, (i) => data.validation.dataset.labels[i]!);
-  const labeledPool: Pool = {
-    indices: rowIds(data.labeled.indices.length),
-    labels: Int32Array.from(data.labeled.indices, (i) => data.labeled.dataset.labels[i]!),
-  };
+  const labeledLabels = Int32Array.from(data.labeled.indices, (i) => data.labeled.dataset.labels[i]!);
   const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
+  const manifestId = io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {};
 
-  let state: ResumeState = {
-    step: 0,
-    rng: createRng(config.seed).state() as [number, number, number, number],
-    objectiveState: null,
-    bestValue: Number.NEGATIVE_INFINITY,
-    bestStep: -1,
-    maxGainHistory: [1000],
-  };
+  let state = initialLoopState(createRng(config.seed));
   let diagnostics: RefreshDiagnostics[] = [];
   if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
     const ckpt = loadCheckpoint(lastPath, model);
-    state = (ckpt.metadata.extra as unknown as { finetune: ResumeState }).finetune;
+    state = (ckpt.metadata.extra as unknown as { finetune: LoopState }).finetune;
     if (io.diagnosticsPath !== undefined && existsSync(io.diagnosticsPath)) {
       diagnostics = readFileSync(io.diagnosticsPath, "utf8")
         .split("\n")
@@ -287,103 +243,39 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
   const rng = rngFromState(state.rng);
   const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : fullLearner(model, data, valLabels, config, () => rng);
   if (config.mode === "head-only") model.setBnMode("eval");
-  let objectiveState: ObjectiveState | undefined = state.objectiveState === null ? undefined : { multipliers: Float64Array.from(state.objectiveState) };
-  let best: NamedArray[] | undefined;
-  let sampler: PairSampler | undefined;
-  let lastGain: Float64Array = new Float64Array(k * k);
-  let lastDistribution: Float64Array = new Float64Array(k * k);
-  let step = state.step;
-  let completed = true;
-  const settings = {
-    policy: config.policy,
-    lambdaMin: config.lambdaMin,
-    temperature: config.temperature,
-    temperatureScale: config.temperatureScale,
-    gainVariant: config.gainVariant,
-  } as const;
-
-  const writeDiagnostics = (): void => {
-    if (io.diagnosticsPath !== undefined) writeFileAtomic(io.diagnosticsPath, diagnostics.map((d) => `${JSON.stringify(d)}\n`).join(""));
+  const loopData: LoopData = {
+    numClasses: model.numClasses,
+    dim: model.featureDim,
+    labeledLabels,
+    ...(data.unlabeled ? { unlabeledCount: data.unlabeled.indices.length } : {}),
   };
-  const checkpoint = (): void => {
-    if (lastPath === undefined) return;
-    learner.sync();
-    state = {
-      step,
-      rng: rng.state() as [number, number, number, number],
-      objectiveState: objectiveState?.multipliers ? Array.from(objectiveState.multipliers) : null,
-      bestValue: state.bestValue,
-      bestStep: state.bestStep,
-      maxGainHistory: state.maxGainHistory,
-    };
-    saveCheckpoint(lastPath, model, {
-      step,
-      extra: { finetune: state as unknown as JsonValue },
-      ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}),
-    });
-  };
-  /** Validation pass + gain; returns whether to stop early. */
-  const refresh = async (): Promise<boolean> => {
-    const view = await learner.view();
-    const r = refreshPolicy(step, view, learner.head(), k, model.featureDim, objective, objectiveState, settings);
-    objectiveState = r.state;
-    lastGain = r.gain;
-    lastDistribution = r.distribution;
-    diagnostics.push(r.diagnostics);
-    writeDiagnostics();
-    io.onProgress?.({ kind: "refresh", step, total: config.steps, objective: r.diagnostics.objective, effectivePairs: r.diagnostics.effectivePairs });
-    if (r.diagnostics.objective > state.bestValue) {
-      state.bestValue = r.diagnostics.objective;
-      state.bestStep = step;
-      best = learner.snapshot();
-      if (bestPath !== undefined && config.selectBest) {
-        learner.sync();
-        saveCheckpoint(bestPath, model, { step, ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}) });
-      }
-    }
-    if (step >= config.steps) return true;
-    const partner: Pool = data.unlabeled ? pseudoLabelPool(rowIds(data.unlabeled.indices.length), { classes: await learner.pseudoLabels() }) : labeledPool;
-    sampler = createPairSampler({ distribution: r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: config.policy === "selmix" });
-    state.maxGainHistory = [...state.maxGainHistory, r.diagnostics.maxGain];
-    return config.earlyStop && gainConverged(state.maxGainHistory);
-  };
-
-  try {
-    for (; step < config.steps; step++) {
-      if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
-        completed = false;
-        break;
-      }
-      if (step % config.refreshEvery === 0 || sampler === undefined) {
-        checkpoint();
-        if (await refresh()) break;
-      }
-      const batch = sampler!.sample(config.batchSize);
-      io.onPairs?.(step, batch);
-      const lambdas = Float64Array.from({ length: config.batchSize }, () => (config.policy === "class-balanced" ? 1 : rng.uniform(config.lambdaMin, 1)));
-      const lr = config.lr * scheduleFactor("cosine", step, config.steps);
-      const loss = await learner.step(batch.first, batch.partner, lambdas, batch.firstClass, lr);
-      if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `fine-tuning loss became ${loss} at step ${step}; lower the learning rate`);
-      io.onProgress?.({ kind: "step", step: step + 1, total: config.steps, loss, lr });
-    }
-    if (completed) await refresh(); // the final weights get a validation score too
-  } finally {
-    learner.dispose();
-  }
-  if (completed && config.selectBest) {
+  const outcome = await runFinetuneLoop(learner, loopData, config, objective, rng, state, diagnostics, {
+    ...(io.diagnosticsPath === undefined ? {} : { diagnosticsPath: io.diagnosticsPath }),
+    ...(io.onProgress === undefined ? {} : { onProgress: io.onProgress }),
+    ...(io.stopAfterStep === undefined ? {} : { stopAfterStep: io.stopAfterStep }),
+    ...(io.onPairs === undefined ? {} : { onPairs: io.onPairs }),
+    ...(lastPath === undefined
+      ? {}
+      : {
+          onCheckpoint: (saved: LoopState) => {
+            learner.sync();
+            saveCheckpoint(lastPath, model, { step: saved.step, extra: { finetune: saved as unknown as JsonValue }, ...manifestId });
+          },
+        }),
+    ...(bestPath === undefined || !config.selectBest
+      ? {}
+      : {
+          onBest: (step: number) => {
+            learner.sync();
+            saveCheckpoint(bestPath, model, { step, ...manifestId });
+          },
+        }),
+  });
+  if (outcome.completed && config.selectBest) {
     // After a resume the best weights may predate this process: they are on disk then.
-    const selected = best ?? (bestPath !== undefined && existsSync(bestPath) ? readCheckpoint(bestPath).weights : undefined);
+    const selected = outcome.best ?? (bestPath !== undefined && existsSync(bestPath) ? readCheckpoint(bestPath).weights : undefined);
     if (selected !== undefined) learner.restore(selected);
   }
   learner.sync();
-  const selected = diagnostics.find((d) => d.step === state.bestStep);
-  return {
-    diagnostics,
-    selectedStep: config.selectBest ? state.bestStep : step,
-    selectedObjective: config.selectBest ? state.bestValue : (diagnostics.at(-1)?.objective ?? Number.NaN),
-    stepsRun: step,
-    lastGain,
-    lastDistribution,
-    completed: completed && (selected !== undefined || !config.selectBest),
-  };
+  return loopResult(config, outcome);
 }

@@ -21,3 +21,7 @@ export { createSgd } from "./sgd.ts";
 export type { ParamGroupSpec, Sgd } from "./sgd.ts";
 export { DEFAULT_FIXMATCH_CONFIG, pretrainFixMatch } from "./fixmatch.ts";
 export type { FixMatchConfig, FixMatchHistoryEntry, FixMatchIo, FixMatchResult } from "./fixmatch.ts";
+export { finetuneFeatures } from "./finetune-features.ts";
+export type { FeatureData, FinetuneFeaturesIo, FinetuneFeaturesResult, HeadParameters } from "./finetune-features.ts";
+export { encodeNpy, NPY_DTYPES, parseNpy, readNpy, writeNpy } from "./npy.ts";
+export type { NpyArray, NpyDtype } from "./npy.ts";

@@ -45,6 +45,7 @@ export function registerFinetuneCommand(program: Command): void {
     .requiredOption("--out <dir>", "run directory (config.json, manifest.json, checkpoints, diagnostics.jsonl, metrics.json, report.svg)")
     .option("--from <dir>", "pre-training run directory (its best.ckpt and manifest.json)")
     .option("--objective <name>", `one of ${OBJECTIVE_NAMES.join(", ")}`)
+    .option("--semi-supervised", "partners from the unlabelled split, by the current model's pseudo-labels (refreshed with the gain)")
     .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
     .option("--mode <m>", "full (whole network, default) | head-only (the head on cached features)")
     .option("--policy <p>", `${PAIR_POLICIES.join(" | ")} (default selmix)`)

@@ -38,7 +38,7 @@ function printSummary(outcome: PretrainOutcome, out: string, backend: string, se
 export function registerPretrainCommand(program: Command): void {
   program
     .command("pretrain")
-    .description("pre-train a model (ERM or logit-adjusted) on a long-tailed split; RUN_DIR/best.ckpt is the result")
+    .description("pre-train a model (ERM, logit-adjusted, FixMatch or FixMatch-LA) on a long-tailed split; RUN_DIR/best.ckpt is the result")
     .requiredOption("--out <dir>", "run directory (config.json, manifest.json, last.ckpt, best.ckpt, metrics.json)")
     .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
     .option("--source <name>", "mnist | fashion-mnist | cifar10 | cifar100 | stl10 (default mnist)")
@@ -52,7 +52,10 @@ export function registerPretrainCommand(program: Command): void {
     .option("--balanced-test", "subsample the test split to the smallest class")
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--model <arch>", `${MODEL_ARCHS.join(" | ")} (default mlp)`)
-    .option("--method <m>", "erm | la (logit-adjusted, default)")
+    .option("--method <m>", "erm | la (logit-adjusted, default) | fixmatch | fixmatch-la (need --profile semi-supervised)")
+    .option("--mu <n>", "FixMatch: unlabelled images per labelled image in a step (default 2)", parseInteger)
+    .option("--threshold <x>", "FixMatch: pseudo-label confidence threshold (default 0.95)", parseNumber)
+    .option("--lambda-u <x>", "FixMatch: weight of the unlabelled loss (default 1)", parseNumber)
     .option("--steps <n>", "SGD steps (default 2000)", parseInteger)
     .option("--batch-size <n>", "batch size (default 64)", parseInteger)
     .option("--lr <x>", "learning rate, cosine-decayed (default 0.05)", parseNumber)

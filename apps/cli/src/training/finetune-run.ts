@@ -53,11 +53,14 @@ export interface FinetuneInput {
   readonly lambdaMax?: number;
   readonly dataDir?: string;
   readonly backend?: BackendChoice;
+  /** Partners from the unlabelled split by the current model's pseudo-labels (its labels are never read). */
+  readonly semiSupervised?: boolean;
 }
 
 const inputSchema = z
   .strictObject({
     command: z.literal("finetune"),
+    semiSupervised: z.boolean(),
     from: z.string().min(1),
     objective: z.enum(OBJECTIVE_NAMES),
     mode: z.enum(["full", "head-only"]),
@@ -98,6 +101,7 @@ const OBJECTIVE_KEYS = ["rate", "memory", "headFraction", "coverageAlpha", "cove
 /** The resolved fine-tuning config, written to RUN_DIR/config.json (also a valid `--config` file). */
 export interface FinetuneRunConfig extends Omit<FinetuneConfig, "objectiveOptions"> {
   readonly command: "finetune";
+  readonly semiSupervised: boolean;
   /** Absolute path of the pre-training run. */
   readonly from: string;
   readonly rate?: number;
@@ -120,9 +124,13 @@ export interface FinetuneOutcome {
   readonly reportPath: string;
 }
 
-/** The subsets fine-tuning trains on. The semi-supervised variant adds `unlabeled: splits.unlabeled` here. */
-function finetuneData(splits: Splits): FinetuneData {
-  return { labeled: splits.labeled, validation: splits.validation };
+/** The subsets fine-tuning trains on; semi-supervised runs draw partners from the unlabelled split. */
+function finetuneData(splits: Splits, semiSupervised: boolean): FinetuneData {
+  if (!semiSupervised) return { labeled: splits.labeled, validation: splits.validation };
+  if (splits.unlabeled.indices.length === 0) {
+    throw new SelmixError("INVALID_ARGUMENT", "--semi-supervised needs a pre-training run with unlabelled data (--profile semi-supervised)");
+  }
+  return { labeled: splits.labeled, validation: splits.validation, unlabeled: splits.unlabeled };
 }
 
 function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean): FinetuneRunConfig {
@@ -131,6 +139,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
   for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
   return {
     command: "finetune",
+    semiSupervised: input.semiSupervised ?? false,
     from,
     objective: d.objective,
     mode: d.mode,
@@ -156,7 +165,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
 
 /** The trainer's config: the objective's options go back into `objectiveOptions`. */
 function trainerConfig(c: FinetuneRunConfig): FinetuneConfig {
-  const { command: _command, from: _from, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
+  const { command: _command, from: _from, semiSupervised: _semi, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
   const objectiveOptions: ObjectiveOptions = {
     ...(rate === undefined ? {} : { rate }),
     ...(memory === undefined ? {} : { memory }),
@@ -212,7 +221,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
     const { test } = splits;
     const before = (await evaluate(model, test.dataset, test.indices)).metrics;
     const trainer = trainerConfig(config);
-    const result = await finetune(model, finetuneData(splits), trainer, {
+    const result = await finetune(model, finetuneData(splits, config.semiSupervised), trainer, {
       checkpointDir: run.out,
       resume: run.resume,
       diagnosticsPath: join(run.out, "diagnostics.jsonl"),

@@ -20,11 +20,14 @@ import {
 import type { MetricReport } from "@selmix/metrics";
 import { type BackendChoice, createModel, MODEL_ARCHS, type ModelArch } from "@selmix/models";
 import {
+  DEFAULT_FIXMATCH_CONFIG,
   DEFAULT_PRETRAIN_CONFIG,
   evaluate,
+  type FixMatchConfig,
   type PretrainConfig,
   type PretrainResult,
   pretrain,
+  pretrainFixMatch,
   type ScheduleName,
   type SelectionMetric,
 } from "@selmix/trainers";
@@ -48,7 +51,10 @@ export interface PretrainInput {
   readonly balancedTest?: boolean;
   readonly dataDir?: string;
   readonly model?: ModelArch;
-  readonly method?: "erm" | "la";
+  readonly method?: PretrainMethod;
+  readonly mu?: number;
+  readonly threshold?: number;
+  readonly lambdaU?: number;
   readonly steps?: number;
   readonly batchSize?: number;
   readonly lr?: number;
@@ -68,6 +74,11 @@ export interface PretrainInput {
 
 const SCHEDULES: readonly ScheduleName[] = ["cosine", "fixmatch-cosine", "constant"];
 
+/** Supervised (`erm`, `la`) or semi-supervised (`fixmatch`, `fixmatch-la`) pre-training. */
+export type PretrainMethod = "erm" | "la" | "fixmatch" | "fixmatch-la";
+const METHODS: readonly PretrainMethod[] = ["erm", "la", "fixmatch", "fixmatch-la"];
+const isFixMatch = (m: PretrainMethod): m is "fixmatch" | "fixmatch-la" => m === "fixmatch" || m === "fixmatch-la";
+
 const inputSchema = z
   .strictObject({
     command: z.literal("pretrain"),
@@ -82,7 +93,10 @@ const inputSchema = z
     balancedTest: z.boolean(),
     dataDir: z.string(),
     model: z.enum(MODEL_ARCHS),
-    method: z.enum(["erm", "la"]),
+    method: z.enum(METHODS),
+    mu: z.int().positive(),
+    threshold: z.number().min(0).max(1),
+    lambdaU: z.number().nonnegative(),
     steps: z.int().positive(),
     batchSize: z.int().positive(),
     lr: z.number().positive(),
@@ -110,8 +124,13 @@ export function parsePretrainInput(value: unknown, origin: string | undefined): 
 }
 
 /** The resolved pre-training config, written to RUN_DIR/config.json (it is also a valid `--config` file). */
-export interface PretrainRunConfig extends PretrainConfig {
+export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
   readonly command: "pretrain";
+  readonly method: PretrainMethod;
+  /** FixMatch only: unlabelled ratio, confidence threshold, weight of the unlabelled loss. */
+  readonly mu?: number;
+  readonly threshold?: number;
+  readonly lambdaU?: number;
   readonly source: SourceName;
   readonly profile: ProfileName;
   readonly n1: number;
@@ -179,7 +198,13 @@ async function loadData(input: PretrainInput, profile: ProfileParams, seed: numb
 }
 
 function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Splits): PretrainRunConfig {
-  const d = DEFAULT_PRETRAIN_CONFIG;
+  const method = input.method ?? DEFAULT_PRETRAIN_CONFIG.method;
+  // FixMatch has its own recipe (lr 0.03, FixMatch cosine, EMA 0.999, weak augmentation): its defaults apply.
+  const fm = isFixMatch(method);
+  const d = fm ? { ...DEFAULT_PRETRAIN_CONFIG, ...DEFAULT_FIXMATCH_CONFIG, augment: "weak" as const } : DEFAULT_PRETRAIN_CONFIG;
+  if (fm && splits.unlabeled.indices.length === 0) {
+    throw new SelmixError("INVALID_ARGUMENT", `--method ${method} needs unlabelled data: use --profile semi-supervised (or cifar100, stl10)`);
+  }
   return {
     command: "pretrain",
     source: splits.source.name,
@@ -190,7 +215,14 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     valPerClass: profile.valPerClass,
     balancedTest: profile.balancedTest,
     model: input.model ?? "mlp",
-    method: input.method ?? d.method,
+    method,
+    ...(fm
+      ? {
+          mu: input.mu ?? DEFAULT_FIXMATCH_CONFIG.mu,
+          threshold: input.threshold ?? DEFAULT_FIXMATCH_CONFIG.threshold,
+          lambdaU: input.lambdaU ?? DEFAULT_FIXMATCH_CONFIG.lambdaU,
+        }
+      : {}),
     steps: input.steps ?? d.steps,
     batchSize: input.batchSize ?? d.batchSize,
     lr: input.lr ?? d.lr,
@@ -208,10 +240,35 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
   };
 }
 
-/** The trainer's part of the run config. */
-function trainerConfig(c: PretrainRunConfig): PretrainConfig {
-  const { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed } = c;
+/** The supervised trainer's part of the run config. */
+function trainerConfig(c: PretrainRunConfig, method: "erm" | "la"): PretrainConfig {
+  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed } = c;
   return { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed };
+}
+
+/** The FixMatch trainer's part of the run config (FixMatch always uses weak and strong views). */
+function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"): FixMatchConfig {
+  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, flip, seed } = c;
+  const d = DEFAULT_FIXMATCH_CONFIG;
+  return {
+    method,
+    steps,
+    batchSize,
+    mu: c.mu ?? d.mu,
+    threshold: c.threshold ?? d.threshold,
+    lambdaU: c.lambdaU ?? d.lambdaU,
+    lr,
+    momentum,
+    nesterov,
+    weightDecay,
+    schedule,
+    ema,
+    evalEvery,
+    selectBy,
+    laTau,
+    flip,
+    seed,
+  };
 }
 
 /**
@@ -235,12 +292,12 @@ export async function runPretrain(input: PretrainInput, run: RunContext): Promis
   const model = createModel({ arch: config.model, inputShape: [height, width, channels], numClasses, seed });
   const progress = createProgress(run.label, { json: run.json });
   try {
-    const result = await pretrain(model, splits.labeled, splits.validation, trainerConfig(config), {
-      checkpointDir: run.out,
-      resume: run.resume,
-      datasetManifestId: manifest.id,
-      onProgress: progress.listener,
-    });
+    const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: progress.listener };
+    const method = config.method;
+    // FixMatch reads only the images of the unlabelled split, never its labels.
+    const result: PretrainResult = isFixMatch(method)
+      ? await pretrainFixMatch(model, splits.labeled, splits.unlabeled, splits.validation, fixMatchConfig(config, method), io)
+      : await pretrain(model, splits.labeled, splits.validation, trainerConfig(config, method), io);
     progress.done();
     const validation = (await evaluate(model, splits.validation.dataset, splits.validation.indices)).metrics;
     const test = (await evaluate(model, splits.test.dataset, splits.test.indices)).metrics;

@@ -1,0 +1,34 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { runCli } from "../../test/run-cli.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "selmix-ssl-"));
+// A small semi-supervised MNIST-LT: 150 labelled / 300 unlabelled images of class 0, rho 10, 40 validation per class.
+const ssl = ["--profile", "semi-supervised", "--n1", "150", "--m1", "300", "--rho-l", "10", "--rho-u", "10", "--val-per-class", "40", "--backend", "wasm"];
+
+describe("semi-supervised runs", () => {
+  test("pretrain --method fixmatch-la, then finetune --semi-supervised", async () => {
+    const pre = join(dir, "fixmatch");
+    const a = await runCli(["pretrain", "--out", pre, ...ssl, "--method", "fixmatch-la", "--steps", "20", "--eval-every", "10", "--mu", "1", "--json"]);
+    expect(a.stderr).toBe("");
+    expect(a.exitCode).toBe(0);
+    const config = JSON.parse(readFileSync(join(pre, "config.json"), "utf8"));
+    expect(config).toMatchObject({ method: "fixmatch-la", mu: 1, threshold: 0.95, ema: 0.999, schedule: "fixmatch-cosine", profile: "semi-supervised" });
+
+    const ft = join(dir, "selmix");
+    const b = await runCli(["finetune", "--from", pre, "--out", ft, "--objective", "min-recall", "--mode", "head-only", "--steps", "60", "--semi-supervised", "--json"]);
+    expect(b.stderr).toBe("");
+    expect(b.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(ft, "config.json"), "utf8")).semiSupervised).toBe(true);
+    expect(existsSync(join(ft, "diagnostics.jsonl"))).toBe(true);
+  });
+
+  test("FixMatch without unlabelled data is a one-line coded error", async () => {
+    const r = await runCli(["pretrain", "--out", join(dir, "bad"), "--n1", "100", "--rho", "10", "--val-per-class", "20", "--method", "fixmatch", "--backend", "wasm"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^selmix: INVALID_ARGUMENT: --method fixmatch needs unlabelled data/);
+  });
+});
