@@ -61,7 +61,7 @@ export function datasetsFor(table: TableName, sources: readonly SourceName[]): D
 /**
  * Parses `--datasets a,b`.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for a source the bench does not know.
+ * @throws `SelmixError` `INVALID_ARGUMENT` for a source the bench does not know.
  */
 export function parseSources(value: string): SourceName[] {
   const names = value

@@ -99,13 +99,14 @@ export function buildProgram(): Command {
       .action(
         action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
+            command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
             profile: flags.profile,
             out: resolve(flags.out),
             throughputArgs: flags.throughputArgs?.split(/\s+/).filter(Boolean) ?? [],
             skipThroughput: !flags.throughput,
             log: (m) => console.error(m),
           });
-          if (flags.readme) updateReadme(README, `speed:${flags.profile}`, `Produced by \`pnpm bench ${process.argv.slice(2).join(" ")}\`.\n\n${md}`);
+          if (flags.readme) updateReadme(README, `speed:${flags.profile}`, md);
           process.stdout.write(md);
         }),
       ),

@@ -7,7 +7,7 @@ import { writeFileAtomic } from "@selmix/core/node";
  * The markers must already be in the file, so the README's layout stays hand-written and only the numbers are
  * generated.
  *
- * @throws {@link SelmixError} `NOT_FOUND` when the file or its markers are missing.
+ * @throws `SelmixError` `NOT_FOUND` when the file or its markers are missing.
  */
 export function updateReadme(path: string, key: string, body: string): void {
   let text: string;

@@ -149,6 +149,8 @@ async function measureSmallRun(): Promise<string[]> {
 
 /** Options of {@link runSpeed}. */
 export interface SpeedOptions {
+  /** The command line, printed under the heading. */
+  readonly command: string;
   readonly profile: BenchProfile;
   readonly out: string;
   /** Arguments for the models' throughput benchmark; empty for its defaults. */
@@ -174,7 +176,8 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
   const lines = [
     `## Speed (profile \`${o.profile}\`)`,
     "",
-    `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${process.platform}-${process.arch}.`,
+    `Produced by \`${o.command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, node ${process.version}, ${process.platform}-${process.arch}, ` +
+      "on a 2-core machine shared with other jobs (timings are noisy).",
     "",
     "### Gain matrix (synthetic inputs, min-recall objective; median of reps after one warm-up)",
     "",

@@ -18,7 +18,7 @@ function describeIssue(issue: z.core.$ZodIssue, asFlag: boolean): string {
  *
  * @param origin - the config file (its keys are named as written) or `undefined` for command-line flags (named
  *   `--flag`).
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for an unknown key, a wrong type or an out-of-range value.
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown key, a wrong type or an out-of-range value.
  */
 export function validateOptions<S extends z.ZodType>(schema: S, value: unknown, origin: string | undefined): z.output<S> {
   const result = schema.safeParse(value);

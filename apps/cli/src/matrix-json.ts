@@ -10,7 +10,7 @@ export interface JsonMatrix {
 /**
  * Reads a JSON array of equal-length numeric rows, naming the field in every error.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` for ragged or missing rows, or a row count other than `expectRows`;
+ * @throws `SelmixError` `INVALID_SHAPE` for ragged or missing rows, or a row count other than `expectRows`;
  *   `INVALID_VALUE` for an entry that is not a finite number.
  */
 export function parseMatrix(value: unknown, name: string, expectRows?: number, expectCols?: number): JsonMatrix {

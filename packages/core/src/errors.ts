@@ -44,7 +44,7 @@ export class SelmixError extends Error {
   }
 }
 
-/** True when `value` is a {@link SelmixError}, optionally with the given `code`. */
+/** True when `value` is a `SelmixError`, optionally with the given `code`. */
 export function isSelmixError(value: unknown, code?: SelmixErrorCode): value is SelmixError {
   return value instanceof SelmixError && (code === undefined || value.code === code);
 }

@@ -30,7 +30,7 @@ function splitmix32(seed: number): () => number {
 /**
  * xoshiro128** seeded through splitmix32: fast, 2^128 - 1 period, identical on every platform.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` if `seed` is not a finite integer.
+ * @throws `SelmixError` `INVALID_VALUE` if `seed` is not a finite integer.
  * @example
  * ```ts
  * const rng = createRng(0);

@@ -28,7 +28,7 @@ function standardDeviation(g: Float64Array): number {
  *
  * @param gain - row-major [K, K] gain matrix.
  * @returns row-major [K, K] probabilities summing to 1.
- * @throws {@link SelmixError} `INVALID_VALUE` if T is not > 0 or a gain is not finite.
+ * @throws `SelmixError` `INVALID_VALUE` if T is not > 0 or a gain is not finite.
  */
 export function samplingDistribution(gain: Float64Array, options: DistributionOptions = {}): Float64Array {
   const t = options.temperature ?? 0.1;

@@ -182,7 +182,7 @@ export function gainMatrixStreaming(inputs: GainInputs, options: GainOptions = {
  *
  * With the default options the numbers equal the reference implementation's.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` / `INVALID_VALUE` for inputs of the wrong size or with NaN;
+ * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inputs of the wrong size or with NaN;
  *   `EMPTY_CLASS` with `prior: "validation"` when a class has no validation samples.
  * @example
  * ```ts

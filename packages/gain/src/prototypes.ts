@@ -7,7 +7,7 @@ import { SelmixError } from "@selmix/core";
  * @param features - row-major [N, dim].
  * @param labels - N class indices in [0, numClasses).
  * @returns row-major [numClasses, dim].
- * @throws {@link SelmixError} `INVALID_SHAPE` if sizes disagree; `INVALID_VALUE` for a bad label or a non-finite
+ * @throws `SelmixError` `INVALID_SHAPE` if sizes disagree; `INVALID_VALUE` for a bad label or a non-finite
  *   feature; `EMPTY_CLASS` naming the first class with no samples (its prototype would be undefined).
  */
 export function classPrototypes(

@@ -95,7 +95,7 @@ function checkInputs(data: FeatureData, head: HeadParameters): void {
  * assumed frozen, so the validation prototypes are exact. Deterministic: the same inputs and seed give the same
  * head. `head` is not modified.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` when `config.mode` is not `head-only`; `INVALID_VALUE` for a bad
+ * @throws `SelmixError` `INVALID_ARGUMENT` when `config.mode` is not `head-only`; `INVALID_VALUE` for a bad
  *   setting, a label outside [0, numClasses), a non-finite feature or head value, or a loss that becomes
  *   non-finite; `INVALID_SHAPE` when an array does not match `numClasses`/`dim` (the message names it);
  *   `EMPTY_CLASS` when a class has no validation sample or no pool holds a usable class.

@@ -82,7 +82,7 @@ export interface LoopOutcome<S> {
 /**
  * Checks the numeric settings of a fine-tuning config.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting.
+ * @throws `SelmixError` `INVALID_VALUE` for a bad setting.
  */
 export function validateFinetuneConfig(c: FinetuneConfig): void {
   const positiveInt = (name: string, v: number): void => {
@@ -107,7 +107,7 @@ export const rowIds = (n: number): Int32Array => Int32Array.from({ length: n }, 
  *
  * @param start - the state to start (or resume) from; it is updated in place.
  * @param previous - diagnostics of the steps before `start.step` (a resumed run).
- * @throws {@link SelmixError} `INVALID_VALUE` when the loss becomes non-finite; `EMPTY_CLASS` from the refresh and
+ * @throws `SelmixError` `INVALID_VALUE` when the loss becomes non-finite; `EMPTY_CLASS` from the refresh and
  *   the sampler.
  */
 export async function runFinetuneLoop<S>(

@@ -214,7 +214,7 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
  * with cosine decay (head lr, backbone lr · factor, batch norm frozen). Writes `last.ckpt` at every refresh so a
  * killed run resumes with identical numbers, and diagnostics as JSON lines.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting; `EMPTY_CLASS` when a class has no validation
+ * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `EMPTY_CLASS` when a class has no validation
  *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint.
  */
 export async function finetune(model: Model, data: FinetuneData, config: FinetuneConfig, io: FinetuneIo = {}): Promise<FinetuneResult> {

@@ -202,7 +202,7 @@ export function fixMatchLoss(
  * With `io.checkpointDir` it writes `last.ckpt` (live weights, momentum, EMA, RNG and both sampler states) at
  * every validation and at `stopAfterStep`, and `best.ckpt` (EMA weights), so a killed run resumes bit-exactly.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
+ * @throws `SelmixError` `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
  *   labelled or unlabelled pool is empty; `MISMATCH` if the pools' image shapes differ or when resuming a
  *   checkpoint of another model.
  */

@@ -144,7 +144,7 @@ function decodeData(bytes: Uint8Array, dtype: NpyDtype, count: number, name: str
  * {@link NPY_DTYPES}). Integers become Int32Array (int64 values must fit in 32 bits).
  *
  * @param name - the file, named first in every error.
- * @throws {@link SelmixError} `CORRUPT_FILE` for a bad magic string, a truncated header or data, or bytes after the
+ * @throws `SelmixError` `CORRUPT_FILE` for a bad magic string, a truncated header or data, or bytes after the
  *   data; `PARSE_ERROR` for an unsupported version, a malformed header, an unsupported or big-endian dtype or
  *   Fortran order; `INVALID_SHAPE` for a shape that is not 1-D or 2-D; `INVALID_VALUE` for an int64 outside int32.
  */
@@ -196,7 +196,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
 /**
  * Reads a NumPy `.npy` file (see {@link parseNpy}).
  *
- * @throws {@link SelmixError} `NOT_FOUND` when the file cannot be read; the codes of {@link parseNpy}.
+ * @throws `SelmixError` `NOT_FOUND` when the file cannot be read; the codes of {@link parseNpy}.
  */
 export function readNpy(path: string): NpyArray {
   let bytes: Uint8Array;
@@ -216,7 +216,7 @@ const DESCR_OF = (array: Float32Array | Float64Array | Int32Array): "<f4" | "<f8
  * 1.0 (2.0 when the header needs it), header dict with sorted keys, padded with spaces to a multiple of 64 bytes
  * and ended by a newline.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` when `shape` has a negative or fractional dimension or does not hold
+ * @throws `SelmixError` `INVALID_SHAPE` when `shape` has a negative or fractional dimension or does not hold
  *   `array.length` values.
  */
 export function encodeNpy(array: Float32Array | Float64Array | Int32Array, shape: readonly number[]): Uint8Array {
@@ -257,7 +257,7 @@ export function encodeNpy(array: Float32Array | Float64Array | Int32Array, shape
  * Writes `array` with `shape` to `path` as a `.npy` file (`<f4`, `<f8` or `<i4`, see {@link encodeNpy}), atomically:
  * readers never see a partial file.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` as {@link encodeNpy}.
+ * @throws `SelmixError` `INVALID_SHAPE` as {@link encodeNpy}.
  */
 export function writeNpy(path: string, array: Float32Array | Float64Array | Int32Array, shape: readonly number[]): void {
   writeFileAtomic(path, encodeNpy(array, shape));

@@ -105,7 +105,7 @@ function validateConfig(c: PretrainConfig): void {
  * the test set) kept and saved. With a checkpoint directory it writes `last.ckpt` at every evaluation (weights,
  * momentum, EMA, RNG and sampler state), so a killed run resumes exactly where it stopped.
  *
- * @throws {@link SelmixError} `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
+ * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
  */
 export async function pretrain(model: Model, train: Subset, validation: Subset, config: PretrainConfig, io: PretrainIo = {}): Promise<PretrainResult> {
   validateConfig(config);

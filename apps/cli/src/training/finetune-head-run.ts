@@ -173,7 +173,7 @@ function metricsOf(head: LinearHead, features: Float32Array, labels: Int32Array,
  * runs `finetuneFeatures`, and writes OUT/head-weights.npy, head-bias.npy (float32 [K, d] and [K]),
  * diagnostics.jsonl, metrics.json ({ before, after } on the test set if given, else validation) and config.json.
  *
- * @throws {@link SelmixError} `INVALID_ARGUMENT` for a missing required file or a half-given pair (head, test);
+ * @throws `SelmixError` `INVALID_ARGUMENT` for a missing required file or a half-given pair (head, test);
  *   the codes of the file readers (each naming its file) and of `finetuneFeatures`.
  */
 export async function runFinetuneHead(input: FinetuneHeadInput, out: string, json: boolean): Promise<FinetuneHeadOutcome> {

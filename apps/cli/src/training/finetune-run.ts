@@ -198,7 +198,7 @@ function loadStart(from: string, manifest: Manifest): Model {
  * evaluates the start and the selected model on the test set. Writes RUN_DIR/config.json, manifest.json,
  * last.ckpt, best.ckpt, diagnostics.jsonl, metrics.json and report.svg.
  *
- * @throws {@link SelmixError} `NOT_FOUND` when the pre-training run or its files are missing; `MISMATCH` when the
+ * @throws `SelmixError` `NOT_FOUND` when the pre-training run or its files are missing; `MISMATCH` when the
  *   checkpoint and manifest disagree or RUN_DIR holds another run; the dataset and trainer codes.
  */
 export async function runFinetune(input: FinetuneInput, run: RunContext): Promise<FinetuneOutcome> {

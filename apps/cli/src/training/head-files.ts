@@ -15,7 +15,7 @@ const isFloat = (a: NpyArray): boolean => a.dtype === "<f4" || a.dtype === "<f8"
 /**
  * Reads a 2-D float32/float64 `.npy` file of features (float64 is rounded to float32); every value must be finite.
  *
- * @throws {@link SelmixError} the codes of `readNpy`; `INVALID_ARGUMENT` for an integer dtype; `INVALID_SHAPE`
+ * @throws `SelmixError` the codes of `readNpy`; `INVALID_ARGUMENT` for an integer dtype; `INVALID_SHAPE`
  *   for a 1-D array; `INVALID_VALUE` for NaN or ±Infinity. Every message starts with the file.
  */
 export function readFeatureFile(path: string): FeatureFile {
@@ -36,7 +36,7 @@ export function readFeatureFile(path: string): FeatureFile {
 /**
  * Reads a 1-D integer `.npy` file of class labels (int64, int32, int16, int8 or uint8).
  *
- * @throws {@link SelmixError} the codes of `readNpy`; `INVALID_ARGUMENT` for a float dtype; `INVALID_SHAPE` for a
+ * @throws `SelmixError` the codes of `readNpy`; `INVALID_ARGUMENT` for a float dtype; `INVALID_SHAPE` for a
  *   2-D array.
  */
 export function readLabelFile(path: string): Int32Array {
@@ -49,7 +49,7 @@ export function readLabelFile(path: string): Int32Array {
 /**
  * Reads a linear head: weights [K, d] and bias [K], float32 or float64, finite.
  *
- * @throws {@link SelmixError} as {@link readFeatureFile}; `INVALID_SHAPE` when the bias does not have K values.
+ * @throws `SelmixError` as {@link readFeatureFile}; `INVALID_SHAPE` when the bias does not have K values.
  */
 export function readHeadFiles(weightPath: string, biasPath: string): { weight: Float32Array; bias: Float32Array } {
   const w = readFeatureFile(weightPath);
@@ -67,7 +67,7 @@ export function readHeadFiles(weightPath: string, biasPath: string): { weight: F
 /**
  * Checks one split's labels against its features and the number of classes.
  *
- * @throws {@link SelmixError} `INVALID_SHAPE` when the counts differ; `INVALID_VALUE` for a label outside [0, K).
+ * @throws `SelmixError` `INVALID_SHAPE` when the counts differ; `INVALID_VALUE` for a label outside [0, K).
  */
 export function checkLabels(features: FeatureFile, labelPath: string, labels: Int32Array, numClasses: number, classesFrom: string): void {
   if (labels.length !== features.rows) {

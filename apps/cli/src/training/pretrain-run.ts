@@ -276,7 +276,7 @@ function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"
  * checkpoints in RUN_DIR (a repeated command resumes from last.ckpt), then the best model on validation and test.
  * Writes RUN_DIR/config.json, manifest.json, last.ckpt, best.ckpt and metrics.json.
  *
- * @throws {@link SelmixError} the dataset, model and trainer codes; `MISMATCH` when RUN_DIR holds another run.
+ * @throws `SelmixError` the dataset, model and trainer codes; `MISMATCH` when RUN_DIR holds another run.
  */
 export async function runPretrain(input: PretrainInput, run: RunContext): Promise<PretrainOutcome> {
   const seed = input.seed ?? DEFAULT_PRETRAIN_CONFIG.seed;

@@ -12,7 +12,7 @@ export function writeJson(path: string, value: unknown): void {
 /**
  * Checks that a run directory and the files a command needs from it exist.
  *
- * @throws {@link SelmixError} `NOT_FOUND` naming the directory or the first missing file.
+ * @throws `SelmixError` `NOT_FOUND` naming the directory or the first missing file.
  */
 export function requireRunFiles(dir: string, files: readonly string[], what: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SelmixError("NOT_FOUND", `${what} ${dir} does not exist`);
@@ -26,7 +26,7 @@ export function requireRunFiles(dir: string, files: readonly string[], what: str
  * Before resuming into `dir`, checks that the config.json already there (if any) describes the same run: resuming
  * someone else's checkpoints would silently mix two experiments.
  *
- * @throws {@link SelmixError} `MISMATCH` naming the first key that differs.
+ * @throws `SelmixError` `MISMATCH` naming the first key that differs.
  */
 export function assertSameRun(dir: string, config: object): void {
   const path = join(dir, "config.json");
