@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isSelmixError, SelmixError } from "@selmix/core";
+import { SelmixError } from "@selmix/core";
+import { withOneLineErrors } from "@selmix/core/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSources } from "./datasets.ts";
 import { updateReadme } from "./readme.ts";
@@ -10,17 +11,7 @@ import { BENCH_PROFILES, type BenchProfile, type TableName } from "./types.ts";
 
 /** Runs a command body; any failure becomes one line `bench: CODE: message` on stderr and exit code 1. */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await body(...args);
-    } catch (error) {
-      if (process.env.SELMIX_DEBUG) console.error(error);
-      const code = isSelmixError(error) ? error.code : "INTERNAL_ERROR";
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`bench: ${code}: ${message.split("\n")[0]}\n`);
-      process.exitCode = 1;
-    }
-  };
+  return withOneLineErrors("bench", body);
 }
 
 function positiveInt(value: string): number {

@@ -1,23 +1,11 @@
 import { readFileSync } from "node:fs";
-import { isSelmixError, SelmixError } from "@selmix/core";
+import { SelmixError } from "@selmix/core";
+import { withOneLineErrors } from "@selmix/core/node";
 import { InvalidArgumentError } from "commander";
 
-/**
- * Runs a command body and turns any failure into one line on stderr and exit code 1: `selmix: CODE: message`.
- * Unexpected errors (bugs) print their message too, never a stack trace, unless SELMIX_DEBUG is set.
- */
+/** Runs a command body; any failure becomes one line `selmix: CODE: message` on stderr and exit code 1. */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await body(...args);
-    } catch (error) {
-      if (process.env.SELMIX_DEBUG) console.error(error);
-      const code = isSelmixError(error) ? error.code : "INTERNAL_ERROR";
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`selmix: ${code}: ${message.split("\n")[0]}\n`);
-      process.exitCode = 1;
-    }
-  };
+  return withOneLineErrors("selmix", body);
 }
 
 /** Reads and parses a JSON file, with coded errors that name the file. */

@@ -1,1 +1,2 @@
 export { writeFileAtomic } from "./atomic-write.ts";
+export { withOneLineErrors } from "./command-errors.ts";

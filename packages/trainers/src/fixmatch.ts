@@ -6,12 +6,13 @@ import type { MetricReport } from "@selmix/metrics";
 import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
-import { createEma, type Ema } from "./ema.ts";
+import { createEma } from "./ema.ts";
 import { evaluate } from "./evaluate.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import type { PretrainIo, PretrainResult } from "./pretrain.ts";
-import { reportMetric, type SelectionMetric } from "./progress.ts";
+import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
+import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
 import { createSgd } from "./sgd.ts";
 
 /** FixMatch (Sohn et al., 2020) and FixMatch with a logit-adjusted supervised loss (the SelMix pre-training). */
@@ -332,24 +333,12 @@ export async function pretrainFixMatch(
       const done = step + 1;
       io.onProgress?.({ kind: "step", step: done, total: config.steps, loss, lr });
       if (done % config.evalEvery === 0 || done === config.steps) {
-        const report = await withEvalWeights(model, ema, async () => (await evaluate(model, validation.dataset, validation.indices)).metrics);
-        const value = reportMetric(report, config.selectBy);
+        const { report, improved, weights } = await validateAndKeepBest(model, ema, validation, config.selectBy, done, state, bestPath, io.datasetManifestId);
+        if (weights !== undefined) bestWeights = weights;
         state.history = [
           ...state.history,
           { step: done, validation: report, loss, supervisedLoss: parts[1]!, unsupervisedLoss: parts[2]!, maskRate: parts[3]! },
         ];
-        const improved = value > state.bestValue;
-        if (improved) {
-          state.bestValue = value;
-          state.bestStep = done;
-          state.bestValidation = report;
-          bestWeights = ema ? ema.weights() : model.getWeights();
-          if (bestPath !== undefined) {
-            await withEvalWeights(model, ema, async () => {
-              saveCheckpoint(bestPath, model, { step: done, ...manifest });
-            });
-          }
-        }
         io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: report, best: improved });
         writeLast(done);
       }
@@ -370,16 +359,4 @@ export async function pretrainFixMatch(
   ema?.dispose();
   if (bestValidation === null) throw new SelmixError("INVALID_VALUE", "FixMatch ran no validation");
   return { bestStep: state.bestStep, bestValidation, history: state.history, completed, stepsRun: step };
-}
-
-/** Runs `body` with the EMA weights loaded (when EMA is on), then puts the live weights back. */
-async function withEvalWeights<T>(model: Model, ema: Ema | undefined, body: () => Promise<T>): Promise<T> {
-  if (ema === undefined) return body();
-  const live = model.getWeights();
-  model.setWeights(ema.weights());
-  try {
-    return await body();
-  } finally {
-    model.setWeights(live);
-  }
 }

@@ -7,11 +7,11 @@ import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckp
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
-import { evaluate } from "./evaluate.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { createSgd } from "./sgd.ts";
-import { type ProgressListener, reportMetric, type SelectionMetric } from "./progress.ts";
+import type { ProgressListener, SelectionMetric } from "./progress.ts";
+import { validateAndKeepBest } from "./selection.ts";
 
 /** Supervised pre-training settings. */
 export interface PretrainConfig {
@@ -185,21 +185,11 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
       const done = step + 1;
       io.onProgress?.({ kind: "step", step: done, total: config.steps, loss: lastLoss, lr });
       if (done % config.evalEvery === 0 || done === config.steps) {
-        const validationReport = await withEvalWeights(model, ema, async () => (await evaluate(model, validation.dataset, validation.indices)).metrics);
-        const value = reportMetric(validationReport, config.selectBy);
+        const checked = await validateAndKeepBest(model, ema, validation, config.selectBy, done, state, bestPath, io.datasetManifestId);
+        const validationReport = checked.report;
+        const improved = checked.improved;
+        if (checked.weights !== undefined) bestWeights = checked.weights;
         state.history = [...state.history, { step: done, validation: validationReport, loss: lastLoss }];
-        const improved = value > state.bestValue;
-        if (improved) {
-          state.bestValue = value;
-          state.bestStep = done;
-          state.bestValidation = validationReport;
-          bestWeights = ema ? ema.weights() : model.getWeights();
-          if (bestPath !== undefined) {
-            await withEvalWeights(model, ema, async () => {
-              saveCheckpoint(bestPath, model, { step: done, ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}) });
-            });
-          }
-        }
         io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: validationReport, best: improved });
         saveLast(done);
       }
@@ -221,16 +211,4 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
 
 function emptyReport(): MetricReport {
   return { accuracy: 0, meanRecall: 0, minRecall: 0, hMean: 0, gMean: 0, minHeadTailRecall: 0, minCoverage: 0, recall: [], coverage: [] };
-}
-
-/** Runs `body` with the EMA weights loaded (when EMA is on), then puts the live weights back. */
-async function withEvalWeights<T>(model: Model, ema: ReturnType<typeof createEma> | undefined, body: () => Promise<T>): Promise<T> {
-  if (ema === undefined) return body();
-  const live = model.getWeights();
-  model.setWeights(ema.weights());
-  try {
-    return await body();
-  } finally {
-    model.setWeights(live);
-  }
 }
