@@ -34,10 +34,16 @@ export type SelmixErrorCode =
  * ```
  */
 export class SelmixError extends Error {
+  /** Always `"SelmixError"`. */
   override readonly name = "SelmixError";
   /** Machine-readable reason. */
   readonly code: SelmixErrorCode;
 
+  /**
+   * @param code - Machine-readable reason.
+   * @param message - For humans; names the offending argument or file first.
+   * @param options - Standard `Error` options, e.g. `cause`.
+   */
   constructor(code: SelmixErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -4,7 +4,11 @@ import { SelmixError } from "./errors.ts";
 export interface Rng {
   /** Uniform float in [0, 1). */
   next(): number;
-  /** Uniform integer in [0, n). */
+  /**
+   * Uniform integer in [0, n).
+   *
+   * @throws `SelmixError` `INVALID_VALUE` if `n` is not a positive integer.
+   */
   int(n: number): number;
   /** Uniform float in [lo, hi). */
   uniform(lo: number, hi: number): number;
@@ -92,7 +96,13 @@ function rotl(x: number, k: number): number {
 }
 
 /** Fisher-Yates shuffle of `items` in place; returns it. */
-export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(items: T, rng: Rng): T {
+export function shuffleInPlace<
+  T extends {
+    /** Number of items. */
+    length: number;
+    [i: number]: unknown;
+  },
+>(items: T, rng: Rng): T {
   for (let i = items.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     const tmp = items[i];

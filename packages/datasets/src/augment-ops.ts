@@ -2,8 +2,11 @@ import type { Rng } from "@selmix/core";
 
 /** Geometry of one HWC uint8 image. */
 export interface ImageShape {
+  /** Height in pixels. */
   readonly height: number;
+  /** Width in pixels. */
   readonly width: number;
+  /** Channels per pixel. */
   readonly channels: number;
 }
 

@@ -43,6 +43,10 @@ function checkOptions(shape: ImageShape, image: Uint8Array, options: AugmentOpti
  * repeated), crop a random window of the original size, then flip horizontally with p = 0.5 when `flip` is on.
  * Returns a new image; randomness only from `rng`.
  *
+ * @param image - One HWC uint8 image.
+ * @param shape - Geometry of `image`.
+ * @param rng - The only source of randomness.
+ * @param options - Padding and flips.
  * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
  */
 export function weakAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
@@ -66,6 +70,12 @@ export function weakAugment(image: Uint8Array, shape: ImageShape, rng: Rng, opti
 /**
  * Cutout: fills a square of random side in [1, min(h, w) / 2] at a random centre (clipped at the borders) with
  * `fill`. Returns a new image.
+ *
+ * @param image - One HWC uint8 image.
+ * @param shape - Geometry of `image`.
+ * @param rng - Source of the square's side and centre.
+ * @param fill - Value written into the square.
+ * @throws `SelmixError` `INVALID_VALUE` if `shape.width` or `shape.height` is not a positive integer.
  */
 export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 128): Uint8Array {
   const { height: h, width: w, channels: c } = shape;
@@ -85,6 +95,11 @@ export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 12
  * FixMatch's strong augmentation: {@link weakAugment}, then `numOps` operations drawn uniformly (with replacement)
  * from {@link randAugmentOps} at a uniform random magnitude in [0.05, 1] each, then {@link cutout}.
  *
+ * @param image - One HWC uint8 image.
+ * @param shape - Geometry of `image`.
+ * @param rng - The only source of randomness.
+ * @param options - Padding, flips and RandAugment settings.
+ * @returns A new image of the same shape.
  * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
  */
 export function strongAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {

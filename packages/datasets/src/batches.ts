@@ -34,6 +34,10 @@ function toTensor(bytes: Uint8Array, count: number, dataset: Dataset): tf.Tensor
  * (see {@link weakAugment}, {@link strongAugment}) with `rng`. The uint8 work is plain JS; one tensor is created.
  * The caller owns (and disposes) the result.
  *
+ * @param dataset - The pool the indices point into.
+ * @param indices - Samples to gather, in batch order.
+ * @param augment - Augmentation kind, with its generator and options when not `none`.
+ * @returns `[indices.length, height, width, channels]`, float32.
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range, `INVALID_ARGUMENT` if `augment` is not
  *   `none` and no `rng` or `augmentOptions` are given.
  */
@@ -58,11 +62,13 @@ export function toFloatBatch(
 
 /** Options of {@link createBatchIterator}. */
 export interface BatchIteratorOptions {
+  /** Images per batch (a positive integer). */
   readonly batchSize: number;
   /** Shuffle the order every epoch. @defaultValue true */
   readonly shuffle?: boolean;
   /** Seed of the order and the augmentation (ignored when `rng` is given). @defaultValue 0 */
   readonly seed?: number;
+  /** Generator for the order and the augmentation; overrides `seed`. */
   readonly rng?: Rng;
   /** Drop a last, smaller batch. @defaultValue false */
   readonly dropLast?: boolean;
@@ -89,6 +95,9 @@ export interface BatchIterator extends AsyncIterableIterator<Batch> {
  * the tensors of each yielded batch; the prefetched batch is freed by `return()` (e.g. `break` in `for await`) or
  * `dispose()`.
  *
+ * @param dataset - The pool the indices point into.
+ * @param indices - Samples of `dataset` to iterate over.
+ * @param options - Batch size, order, epochs and augmentation.
  * @throws `SelmixError` `INVALID_VALUE` if `batchSize` or `epochs` is not a positive integer (or `Infinity`)
  *   or an index is out of range; `INVALID_ARGUMENT` if `augment` is set without `augmentOptions`.
  */

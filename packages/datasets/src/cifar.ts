@@ -11,6 +11,7 @@ export interface CifarBatch {
   readonly labels: Uint8Array;
   /** CIFAR-100 only: coarse (super-class) label, `[count]`. */
   readonly coarseLabels?: Uint8Array;
+  /** Number of records. */
   readonly count: number;
 }
 
@@ -25,6 +26,8 @@ export function cifarRecordSize(variant: CifarVariant): number {
  * Decodes a CIFAR binary batch: records of `label (CIFAR-10) | coarse, fine (CIFAR-100)` then 3072 bytes of CHW
  * pixels (1024 red, 1024 green, 1024 blue, each row-major), converted to HWC.
  *
+ * @param bytes - The file's content.
+ * @param variant - Which CIFAR layout the file uses.
  * @param name - file name for error messages.
  * @param expectedRecords - when given, the exact number of records the file must hold (10000 for official files).
  * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, its length is not a multiple of the

@@ -5,12 +5,19 @@ import { SelmixError } from "@selmix/core";
  * image. Labels are `0..numClasses-1`; an unlabelled pool (STL-10's `unlabeled_X.bin`) uses `-1`.
  */
 export interface Dataset {
+  /** Pixels, NHWC uint8, `[n, height, width, channels]`. */
   readonly images: Uint8Array;
+  /** One label per image, `[n]`; -1 for unlabelled images. */
   readonly labels: Uint8Array | Int32Array;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
+  /** Channels per pixel (1 grey, 3 RGB). */
   readonly channels: number;
+  /** Number of classes K. */
   readonly numClasses: number;
+  /** Human-readable class names, indexed by label. */
   readonly classNames?: readonly string[];
 }
 
@@ -22,6 +29,8 @@ export function datasetSize(dataset: Dataset): number {
 /**
  * Images per class, `[numClasses]`; labels of `-1` (unlabelled) are not counted.
  *
+ * @param labels - Label per sample (`-1` for unlabelled).
+ * @param numClasses - Number of classes K.
  * @param indices - count only these samples (default: all).
  * @throws `SelmixError` `INVALID_VALUE` if a label is outside `-1..numClasses-1` or an index is out of range.
  */

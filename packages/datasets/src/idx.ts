@@ -9,7 +9,9 @@ const gunzipAsync = promisify(gunzip);
 
 /** A decoded IDX file: dimensions and uint8 payload (row-major). */
 export interface IdxArray {
+  /** Dimensions, outermost first (e.g. `[n, 28, 28]`). */
   readonly dims: readonly number[];
+  /** Payload, row-major uint8. */
   readonly data: Uint8Array;
 }
 
@@ -100,7 +102,12 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
  * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` (naming the file) if the gzip
  *   stream or the IDX content is corrupt or truncated.
  */
-export async function readIdx(path: string): Promise<IdxArray & { readonly decoded: Uint8Array }> {
+export async function readIdx(path: string): Promise<
+  IdxArray & {
+    /** The whole decoded (gunzipped) file, header included. */
+    readonly decoded: Uint8Array;
+  }
+> {
   const decoded = await readMaybeGzip(path);
   return { ...parseIdx(decoded, path), decoded };
 }
@@ -108,6 +115,11 @@ export async function readIdx(path: string): Promise<IdxArray & { readonly decod
 /**
  * Builds a {@link Dataset} from a decoded IDX image array `[n, h, w]` (or `[n, h, w, c]`) and label array `[n]`.
  *
+ * @param images - Decoded image file, `[n, h, w]` or `[n, h, w, c]`.
+ * @param labels - Decoded label file, `[n]`.
+ * @param numClasses - Number of classes K.
+ * @param names - File names for error messages.
+ * @param classNames - Human-readable class names, indexed by label.
  * @throws `SelmixError` `CORRUPT_FILE` naming the files if the ranks, the record counts disagree or a label is
  *   outside `0..numClasses-1`.
  */

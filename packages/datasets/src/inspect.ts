@@ -16,7 +16,9 @@ export const FILE_FORMATS: readonly FileFormat[] = ["idx", "cifar10", "cifar100"
 
 /** What {@link inspectFile} found. */
 export interface FileReport {
+  /** The inspected path (or tar member). */
   readonly file: string;
+  /** The detected or given format. */
   readonly format: FileFormat;
   /** Records (images or labels); for a tar archive, the sum over its members. */
   readonly count: number;

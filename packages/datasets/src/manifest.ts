@@ -16,7 +16,9 @@ export type SplitName = "labeled" | "unlabeled" | "validation" | "test";
 
 /** One split in a manifest: sorted indices into a pool. */
 export interface ManifestSplit {
+  /** The pool the indices point into. */
   readonly pool: SplitPool;
+  /** Sorted indices into the pool. */
   readonly indices: readonly number[];
 }
 
@@ -28,43 +30,76 @@ export type PerSplit<T> = { readonly [S in SplitName]: T };
  * timestamps, so the same source, profile and seed give byte-identical files.
  */
 export interface Manifest {
+  /** Format tag, always `selmix-datasets-manifest`. */
   readonly format: "selmix-datasets-manifest";
+  /** Format version. */
   readonly version: 1;
   /** SHA-256 of the canonical JSON (sorted keys, no whitespace) of every other field. */
   readonly id: string;
+  /** The data source the splits were drawn from. */
   readonly source: {
+    /** Source name. */
     readonly name: SourceName;
+    /** Checksum verification outcome when the manifest was created. */
     readonly checksum: ChecksumStatus;
     /** Decoded files and their SHA-256, in load order. */
-    readonly files: readonly { readonly name: string; readonly sha256: string }[];
+    readonly files: readonly {
+      /** Decoded file name. */
+      readonly name: string;
+      /** SHA-256 of the decoded bytes. */
+      readonly sha256: string;
+    }[];
+    /** Image height in pixels. */
     readonly height: number;
+    /** Image width in pixels. */
     readonly width: number;
+    /** Channels per pixel. */
     readonly channels: number;
+    /** Number of classes K. */
     readonly numClasses: number;
     /** Images in each pool (`unlabeled` is null without an official unlabelled split). */
-    readonly sizes: { readonly train: number; readonly test: number; readonly unlabeled: number | null };
+    readonly sizes: {
+      /** Images in the training pool. */
+      readonly train: number;
+      /** Images in the test pool. */
+      readonly test: number;
+      /** Images in the unlabelled pool, or null. */
+      readonly unlabeled: number | null;
+    };
   };
+  /** Seed the splits were drawn with. */
   readonly seed: number;
+  /** Resolved long-tail profile. */
   readonly profile: ProfileParams;
   /** Per-class counts; `unlabeled` is `[]` when there is no unlabelled set or its labels are unknown (STL-10). */
   readonly counts: PerSplit<readonly number[]>;
+  /** Number of images per split. */
   readonly totals: PerSplit<number>;
+  /** Indices of every split. */
   readonly splits: PerSplit<ManifestSplit>;
 }
 
 /** A split as data: the pool's dataset and the indices into it. */
 export interface Subset {
+  /** The pool's dataset. */
   readonly dataset: Dataset;
+  /** Indices of the split's images in `dataset`. */
   readonly indices: Int32Array;
 }
 
 /** The materialised splits of a manifest. */
 export interface Splits {
+  /** The manifest the splits were materialised from. */
   readonly manifest: Manifest;
+  /** The loaded source. */
   readonly source: Source;
+  /** Labelled training split. */
   readonly labeled: Subset;
+  /** Unlabelled training split. */
   readonly unlabeled: Subset;
+  /** Balanced validation split. */
   readonly validation: Subset;
+  /** Test split. */
   readonly test: Subset;
 }
 
@@ -83,6 +118,9 @@ function poolOf(pools: { train: Dataset; test: Dataset; unlabeled?: Dataset }, p
 /**
  * Draws the splits of `params` from `source` with `seed` (see {@link drawSplits}) and records them in a manifest.
  *
+ * @param source - The loaded source.
+ * @param params - Resolved long-tail profile.
+ * @param seed - Seed of the splits (an integer).
  * @throws `SelmixError` `INVALID_ARGUMENT` when a class is too small for the profile, `INVALID_VALUE` for a
  *   bad seed.
  */
@@ -300,7 +338,19 @@ export function parseManifest(value: unknown): Manifest {
 /** {@link parseManifest} as a result: `{ success: true, data }` or `{ success: false, error }`. Never throws. */
 export function safeParseManifest(
   value: unknown,
-): { readonly success: true; readonly data: Manifest } | { readonly success: false; readonly error: SelmixError } {
+):
+  | {
+      /** The value parsed. */
+      readonly success: true;
+      /** The parsed manifest. */
+      readonly data: Manifest;
+    }
+  | {
+      /** The value did not parse. */
+      readonly success: false;
+      /** The error {@link parseManifest} would have thrown. */
+      readonly error: SelmixError;
+    } {
   try {
     return { success: true, data: parseManifest(value) };
   } catch (error) {
@@ -408,6 +458,10 @@ export async function materialize(manifest: Manifest, options: LoadSourceOptions
  * Loads `source`, draws the profile's splits with `seed` and returns them with their manifest: the one-call way to
  * build a long-tailed dataset.
  *
+ * @param sourceName - Name of the data source to load.
+ * @param params - Resolved long-tail profile.
+ * @param seed - Seed of the splits.
+ * @param options - Where and how to load the source.
  * @throws `SelmixError` the codes of {@link loadSource} and {@link createManifest}.
  */
 export async function buildSplits(

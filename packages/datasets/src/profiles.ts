@@ -8,6 +8,7 @@ export const PROFILE_NAMES: readonly ProfileName[] = ["supervised", "semi-superv
 
 /** Resolved parameters of a long-tail profile, as recorded in a manifest. */
 export interface ProfileParams {
+  /** Profile name. */
   readonly name: ProfileName;
   /** Labelled count of class 0 (the head). */
   readonly n1: number;
@@ -27,13 +28,19 @@ export interface ProfileParams {
 
 /** Overrides of a profile's defaults (CLI flags `--n1 --rho --rho-l --m1 --rho-u --val-per-class --balanced-test`). */
 export interface ProfileOptions {
+  /** Labelled count of class 0. */
   readonly n1?: number;
   /** Alias of `rhoL`. */
   readonly rho?: number;
+  /** Labelled imbalance ratio N_1 / N_K. */
   readonly rhoL?: number;
+  /** Unlabelled count of class 0. */
   readonly m1?: number;
+  /** Unlabelled imbalance ratio (1 = uniform, < 1 = inverted). */
   readonly rhoU?: number;
+  /** Validation images per class. */
   readonly valPerClass?: number;
+  /** Subsample the test split to an exactly balanced one. */
   readonly balancedTest?: boolean;
 }
 

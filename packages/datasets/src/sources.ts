@@ -37,12 +37,17 @@ export type ChecksumStatus = "verified" | "mismatch" | "unknown";
 
 /** A loaded data source: the official train and test splits, plus STL-10's unlabelled split. */
 export interface Source {
+  /** Source name. */
   readonly name: SourceName;
+  /** Official training split. */
   readonly train: Dataset;
+  /** Official test split. */
   readonly test: Dataset;
   /** STL-10 only: the official unlabelled images (labels are -1). */
   readonly unlabeled?: Dataset;
+  /** Decoded files, in load order. */
   readonly files: readonly SourceFile[];
+  /** Checksum verification outcome. */
   readonly checksum: ChecksumStatus;
   /** Human-readable warnings (checksum mismatches). */
   readonly warnings: readonly string[];

@@ -17,8 +17,11 @@ export interface SplitIndices {
 
 /** The pools a split can index. */
 export interface SplitPools {
+  /** Official training split. */
   readonly train: Dataset;
+  /** Official test split. */
   readonly test: Dataset;
+  /** STL-10's official unlabelled split. */
   readonly unlabeled?: Dataset;
 }
 
@@ -31,7 +34,14 @@ export interface SplitPools {
 export function profileCounts(
   params: ProfileParams,
   numClasses: number,
-): { labeled: number[]; unlabeled: number[]; validation: number[] } {
+): {
+  /** Labelled count per class, N_k. */
+  labeled: number[];
+  /** Unlabelled count per class, M_k (empty when the profile has none). */
+  unlabeled: number[];
+  /** Validation count per class. */
+  validation: number[];
+} {
   return {
     labeled: longTailCounts(params.n1, params.rhoL, numClasses),
     unlabeled: params.rhoU === null || params.m1 === 0 ? [] : longTailCounts(params.m1, params.rhoU, numClasses),
@@ -55,6 +65,10 @@ function sorted(values: number[]): Int32Array {
  *
  * Each split is returned sorted ascending.
  *
+ * @param pools - Official splits to draw from.
+ * @param params - Resolved long-tail profile.
+ * @param seed - Seed of the draw (an integer).
+ * @returns Sorted indices of each split into its pool.
  * @throws `SelmixError` `INVALID_ARGUMENT` naming the class and the counts when a class has fewer training
  *   images than validation + labelled + unlabelled need, or when the profile wants STL-10's unlabelled split and
  *   `pools.unlabeled` is missing; `INVALID_VALUE` for a bad seed.

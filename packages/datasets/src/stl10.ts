@@ -22,8 +22,11 @@ export interface Stl10ReadOptions {
 
 /** Images read from an STL-10 `*_X.bin` file, HWC uint8. */
 export interface Stl10Images {
+  /** Pixels, `[count, size, size, 3]` HWC uint8. */
   readonly images: Uint8Array;
+  /** Number of images read. */
   readonly count: number;
+  /** Image side in pixels. */
   readonly size: number;
   /** SHA-256 of the whole file (also of the images past `limit`). */
   readonly sha256: string;
@@ -119,6 +122,10 @@ export async function readStl10Images(path: string, options: Stl10ReadOptions = 
 /**
  * Decodes an STL-10 label file (`train_y.bin`, `test_y.bin`: one byte per image, 1..10) to 0..9.
  *
+ * @param bytes - The file's content.
+ * @param name - File name for error messages.
+ * @param expectedRecords - When given, the exact number of labels the file must hold.
+ * @returns Labels 0..9, one per image.
  * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, the count differs from
  *   `expectedRecords`, or a label is outside 1..10.
  */

@@ -79,12 +79,22 @@ export function effectivePairs(distribution: Float64Array): number {
 
 /** One entry of a K×K matrix, for reports. */
 export interface PairValue {
+  /** Row index (the true class). */
   readonly i: number;
+  /** Column index. */
   readonly j: number;
+  /** The entry's value. */
   readonly value: number;
 }
 
-/** The `count` largest entries of a row-major K×K matrix, largest first (ties: lower index first). O(K²·count). */
+/**
+ * The `count` largest entries of a row-major K×K matrix, largest first (ties: lower index first). O(K²·count).
+ *
+ * @param matrix - Row-major [K, K].
+ * @param numClasses - K.
+ * @param count - How many entries to return.
+ * @returns `(i, j, value)` of the largest entries.
+ */
 export function topPairs(matrix: Float64Array, numClasses: number, count: number): PairValue[] {
   // A short insertion-sorted list beats sorting all K² entries (1e6 at K = 1000) for the few pairs reports show.
   const top: number[] = [];

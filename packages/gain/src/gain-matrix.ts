@@ -23,6 +23,7 @@ export interface GainInputs {
   readonly bias: ArrayLike<number>;
   /** Feature dimension d. */
   readonly dim: number;
+  /** The objective ψ whose gain is computed. */
   readonly objective: Objective;
   /** Multipliers from the previous refresh. */
   readonly state?: ObjectiveState;
@@ -161,6 +162,8 @@ function streamingEntry(p: Prepared, i: number, j: number, scratch: Float64Array
 /**
  * The SelMix gain matrix by the streaming form (section 13.1 of the method notes): K³ exponentials. Slower than
  * {@link gainMatrix} but with no factorisation; kept as the reference the fast form is tested against.
+ *
+ * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inputs of the wrong size or with NaN; `EMPTY_CLASS` with `prior: "validation"` when a class has no validation samples; `BACKEND_UNAVAILABLE` with `kernels: "wasm"` where WebAssembly SIMD is missing.
  */
 export function gainMatrixStreaming(inputs: GainInputs, options: GainOptions = {}): GainResult {
   const p = prepare(inputs, options);
@@ -189,6 +192,7 @@ export function gainMatrixStreaming(inputs: GainInputs, options: GainOptions = {
  * const { gain, linearization } = gainMatrix({ confusion, prototypes, weights, bias, dim, objective: createObjective("min-recall") });
  * const p = samplingDistribution(gain, { temperature: 0.1 });
  * ```
+ * @throws `SelmixError` `BACKEND_UNAVAILABLE` with `kernels: "wasm"` where WebAssembly SIMD is missing.
  */
 export function gainMatrix(inputs: GainInputs, options: GainOptions = {}): GainResult {
   const p = prepare(inputs, options);

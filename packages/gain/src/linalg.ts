@@ -2,6 +2,13 @@
  * out[i][j] = Σ_l a[i][l]·b[j][l] for row-major a [m, k] and b [n, k] (a product with b transposed, so both operands
  * are read along contiguous rows). Tiled so that a block of b's rows stays in cache while every row of a passes,
  * with a 2×2 register block in the inner loop.
+ *
+ * @param a - Row-major [m, k].
+ * @param b - Row-major [n, k].
+ * @param m - Rows of `a`.
+ * @param n - Rows of `b`.
+ * @param k - Columns of `a` and `b`.
+ * @returns Row-major [m, n].
  */
 export function matmulTransposed(a: Float64Array, b: Float64Array, m: number, n: number, k: number): Float64Array {
   const out = new Float64Array(m * n);
@@ -51,7 +58,14 @@ function dot(a: Float64Array, oa: number, b: Float64Array, ob: number, k: number
   return s;
 }
 
-/** Transpose of a row-major [rows, cols] matrix. */
+/**
+ * Transpose of a row-major [rows, cols] matrix.
+ *
+ * @param a - Row-major [rows, cols].
+ * @param rows - Rows of `a`.
+ * @param cols - Columns of `a`.
+ * @returns Row-major [cols, rows].
+ */
 export function transpose(a: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;

@@ -6,6 +6,8 @@ import { SelmixError } from "@selmix/core";
  *
  * @param features - row-major [N, dim].
  * @param labels - N class indices in [0, numClasses).
+ * @param numClasses - Number of classes K.
+ * @param dim - Feature dimension.
  * @returns row-major [numClasses, dim].
  * @throws `SelmixError` `INVALID_SHAPE` if sizes disagree; `INVALID_VALUE` for a bad label or a non-finite
  *   feature; `EMPTY_CLASS` naming the first class with no samples (its prototype would be undefined).

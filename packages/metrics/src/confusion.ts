@@ -5,7 +5,9 @@ import { SelmixError } from "@selmix/core";
  * class. Entries may be counts or joint probabilities (summing to 1); every metric is invariant to the scale.
  */
 export interface ConfusionMatrix {
+  /** Number of classes K. */
   readonly numClasses: number;
+  /** Entries, row-major [K, K]. */
   readonly values: Float64Array;
 }
 
@@ -53,6 +55,9 @@ export function confusionMatrix(rows: unknown, name = "confusion"): ConfusionMat
 /**
  * Wraps row-major K×K values (copied) as a {@link ConfusionMatrix} after validation.
  *
+ * @param k - Number of classes K.
+ * @param values - Entries, row-major [K, K].
+ * @param name - Names the matrix in error messages.
  * @throws `SelmixError` `INVALID_SHAPE` if `values.length !== k * k` or k < 2; `INVALID_VALUE` as in
  *   {@link confusionMatrix}.
  */
@@ -70,6 +75,9 @@ export function fromValues(k: number, values: ArrayLike<number>, name = "confusi
 /**
  * Counts of (true, predicted) pairs.
  *
+ * @param yTrue - True class per sample, `[N]`.
+ * @param yPred - Predicted class per sample, `[N]`.
+ * @param numClasses - Number of classes K (>= 2).
  * @throws `SelmixError` `INVALID_SHAPE` if the arrays differ in length or are empty; `INVALID_VALUE` if a
  *   label is not an integer in [0, K).
  */
@@ -104,7 +112,9 @@ export function confusionFromPredictions(
  * The "soft" confusion matrix: row `y` accumulates the predicted probability vector of each sample of class y.
  * This is the differentiable C̃ of the SelMix paper.
  *
+ * @param yTrue - True class per sample, `[N]`.
  * @param probabilities - row-major [N, K] predicted probabilities.
+ * @param numClasses - Number of classes K.
  * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` on inconsistent sizes, bad labels or values.
  */
 export function softConfusion(

@@ -32,7 +32,13 @@ export function minCoverageGradient(cm: ConfusionMatrix): Float64Array {
   return gradientFromCoverageWeights(cm, w);
 }
 
-/** Per-class coverage deficits max(0, alpha/K − cov_j). */
+/**
+ * Per-class coverage deficits max(0, alpha/K − cov_j).
+ *
+ * @param alpha - Coverage target fraction in (0, 1]; the target per class is alpha / K.
+ * @returns Deficit per class, `[K]`.
+ * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
+ */
 export function coverageDeficits(cm: ConfusionMatrix, alpha: number = DEFAULT_COVERAGE_ALPHA): Float64Array {
   if (!(alpha > 0 && alpha <= 1)) throw new SelmixError("INVALID_VALUE", `coverage alpha must be in (0, 1], got ${alpha}`);
   const target = alpha / cm.numClasses;
@@ -42,13 +48,27 @@ export function coverageDeficits(cm: ConfusionMatrix, alpha: number = DEFAULT_CO
 /**
  * A base metric subject to coverage_j >= alpha/K, as one scalar: `max(0, base − Σ_j deficit_j)`.
  * It equals the base metric whenever every constraint holds, and each unit of coverage deficit costs one unit.
+ *
+ * @param base - The base metric's value at `cm`.
+ * @param cm - The confusion matrix.
+ * @param alpha - Coverage target fraction in (0, 1]. @defaultValue 0.95
+ * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
  */
 export function penalizedByCoverage(base: number, cm: ConfusionMatrix, alpha?: number): number {
   const penalty = coverageDeficits(cm, alpha).reduce((a, b) => a + b, 0);
   return Math.max(0, base - penalty);
 }
 
-/** Gradient of {@link penalizedByCoverage} given the base metric's value and gradient. */
+/**
+ * Gradient of {@link penalizedByCoverage} given the base metric's value and gradient.
+ *
+ * @param base - The base metric's value at `cm`.
+ * @param baseGradient - The base metric's gradient at `cm`, row-major [K, K].
+ * @param cm - The confusion matrix.
+ * @param alpha - Coverage target fraction in (0, 1]. @defaultValue 0.95
+ * @returns ∂/∂C, row-major [K, K].
+ * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
+ */
 export function penalizedByCoverageGradient(
   base: number,
   baseGradient: Float64Array,

@@ -2,15 +2,25 @@ import { SelmixError } from "@selmix/core";
 
 /** How classes split into head and tail: a fraction of the class indices, or explicit groups. */
 export type HeadTailSplit =
-  | { readonly headFraction: number }
-  | { readonly head: readonly number[]; readonly tail: readonly number[] };
+  | {
+      /** Fraction f in (0, 1): classes 0..floor(f·K)-1 are head, the rest tail. */
+      readonly headFraction: number;
+    }
+  | {
+      /** Head class indices. */
+      readonly head: readonly number[];
+      /** Tail class indices. */
+      readonly tail: readonly number[];
+    };
 
 /** The reference split: classes with index < floor(0.9·K) are head (classes are sorted by training frequency). */
 export const DEFAULT_HEAD_FRACTION = 0.9;
 
 /** Resolved head/tail membership. */
 export interface HeadTailGroups {
+  /** Head class indices, ascending. */
   readonly head: readonly number[];
+  /** Tail class indices, ascending. */
   readonly tail: readonly number[];
 }
 

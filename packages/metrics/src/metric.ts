@@ -17,8 +17,19 @@ import {
 
 /** A metric of a confusion matrix with its analytic gradient (row-major K×K, ∂value/∂C[i][j]). */
 export interface Metric {
+  /** The metric's name. */
   readonly name: string;
+  /**
+   * The metric at `cm`.
+   *
+   * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples (the recall- and F1-based metrics).
+   */
   value(cm: ConfusionMatrix): number;
+  /**
+   * ∂value/∂C at `cm`, row-major [K, K].
+   *
+   * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples (the recall- and F1-based metrics).
+   */
   gradient(cm: ConfusionMatrix): Float64Array;
 }
 
@@ -106,14 +117,23 @@ export const METRIC_NAMES: readonly MetricName[] = [
 
 /** The metrics a long-tail practitioner reads, in one object (what `selmix metrics --json` prints). */
 export interface MetricReport {
+  /** Fraction of correct predictions. */
   readonly accuracy: number;
+  /** Mean per-class recall. */
   readonly meanRecall: number;
+  /** Smallest per-class recall. */
   readonly minRecall: number;
+  /** Harmonic mean of the per-class recalls. */
   readonly hMean: number;
+  /** Geometric mean of the per-class recalls. */
   readonly gMean: number;
+  /** The smaller of the head and tail mean recalls. */
   readonly minHeadTailRecall: number;
+  /** Smallest per-class coverage (share of predictions). */
   readonly minCoverage: number;
+  /** Recall of every class, `[K]`. */
   readonly recall: number[];
+  /** Coverage of every class, `[K]`. */
   readonly coverage: number[];
 }
 

@@ -2,6 +2,7 @@ import type { ConfusionMatrix } from "./confusion.ts";
 
 /** Multipliers carried from one gain refresh to the next (null for objectives without any). */
 export interface ObjectiveState {
+  /** Lagrange multipliers, or null. */
   readonly multipliers: Float64Array | null;
 }
 
@@ -20,6 +21,7 @@ export interface Linearization {
  * plug-ins share this interface, so the gain never knows the difference.
  */
 export interface Objective {
+  /** The objective's name. */
   readonly name: string;
   /** ψ at a confusion matrix: what fine-tuning maximises and what checkpoint selection compares. */
   value(cm: ConfusionMatrix): number;

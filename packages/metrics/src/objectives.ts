@@ -108,7 +108,15 @@ function gMeanDerivative(joint: ConfusionMatrix): Float64Array {
   return d;
 }
 
-/** λ_j = max(0, λ_max·(1 − exp((cov_j − α/K)/τ))): 0 when met, saturating toward λ_max as the deficit grows. */
+/**
+ * λ_j = max(0, λ_max·(1 − exp((cov_j − α/K)/τ))): 0 when met, saturating toward λ_max as the deficit grows.
+ *
+ * @param cm - The confusion matrix.
+ * @param alpha - Coverage target fraction; the target per class is alpha / K.
+ * @param tau - Temperature τ of the saturation (> 0).
+ * @param lambdaMax - Upper bound λ_max of every multiplier.
+ * @returns λ per class, `[K]`.
+ */
 export function coverageMultipliers(cm: ConfusionMatrix, alpha: number, tau: number, lambdaMax: number): Float64Array {
   const target = alpha / cm.numClasses;
   return coverages(cm).map((c) => Math.max(0, lambdaMax * (1 - Math.exp((c - target) / tau))));

@@ -27,7 +27,11 @@ function f1Parts(cm: ConfusionMatrix): { rows: Float64Array; cols: Float64Array 
   return { rows, cols: columnSums(cm) };
 }
 
-/** Macro-averaged F1: mean over classes of 2·C[i][i] / (row_i + col_i). */
+/**
+ * Macro-averaged F1: mean over classes of 2·C[i][i] / (row_i + col_i).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function macroF1(cm: ConfusionMatrix): number {
   const k = cm.numClasses;
   const { rows, cols } = f1Parts(cm);
@@ -39,6 +43,8 @@ export function macroF1(cm: ConfusionMatrix): number {
 /**
  * ∂ macroF1 / ∂C. With s_i = row_i + col_i and F_i = 2·C[i][i]/s_i, entry [a][b] touches s_a and s_b:
  * ∂/∂C[a][b] = (1/K)·(2δ_ab/s_a − F_a/s_a − F_b/s_b).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
  */
 export function macroF1Gradient(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;

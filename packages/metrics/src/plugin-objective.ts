@@ -4,6 +4,7 @@ import { CONFUSION_CLIP, type Objective } from "./objective.ts";
 
 /** A user-defined objective: only ψ(C) is needed. */
 export interface PluginObjectiveOptions {
+  /** Name of the objective. */
   readonly name: string;
   /** ψ of a joint confusion matrix (entries sum to 1, rows = true class). Must be smooth near the evaluation point. */
   readonly psi: (cm: ConfusionMatrix) => number;
@@ -16,6 +17,12 @@ export interface PluginObjectiveOptions {
  * D = (4·d(h/2) − d(h)) / 3 with d(h) = (ψ(C + h·e) − ψ(C − h·e)) / 2h. The truncation error is O(h⁴) and the
  * rounding error about ε/h, so with h ≈ 1e-5 of the smaller of the entry's row and column mass the result agrees with
  * the analytic gradients to better than 1e-6 relative (property-tested against every built-in metric). Cost: 4·K² evaluations of ψ (K = 10: 400 calls; K = 100: 40,000).
+ *
+ * @param psi - The objective ψ of a confusion matrix.
+ * @param cm - Where to differentiate.
+ * @param relativeStep - Relative finite-difference step h.
+ * @returns ∂ψ/∂C, row-major [K, K].
+ * @throws `SelmixError` `INVALID_VALUE` if `psi` returns a non-finite value near `cm`.
  */
 export function numericDerivative(psi: (cm: ConfusionMatrix) => number, cm: ConfusionMatrix, relativeStep = 1e-5): Float64Array {
   const k = cm.numClasses;

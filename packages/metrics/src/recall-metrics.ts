@@ -4,6 +4,10 @@ import { type HeadTailSplit, headTailGroups } from "./head-tail.ts";
 /**
  * Chain rule from per-class recall to the matrix: with r_a = C[a][a] / R_a,
  * ∂r_a/∂C[a][b] = (δ_ab − r_a) / R_a, and 0 for other rows.
+ *
+ * @param weights - ∂ψ/∂r_a per class, `[K]`.
+ * @returns ∂ψ/∂C, row-major [K, K].
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
  */
 export function gradientFromRecallWeights(cm: ConfusionMatrix, weights: ArrayLike<number>): Float64Array {
   const k = cm.numClasses;
@@ -25,30 +29,50 @@ export function argMin(values: ArrayLike<number>): number {
   return best;
 }
 
-/** Mean of per-class recall (balanced accuracy, sklearn's `balanced_accuracy_score`). */
+/**
+ * Mean of per-class recall (balanced accuracy, sklearn's `balanced_accuracy_score`).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function meanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
   return r.reduce((a, b) => a + b, 0) / r.length;
 }
 
-/** ∂ meanRecall / ∂C. */
+/**
+ * ∂ meanRecall / ∂C.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function meanRecallGradient(cm: ConfusionMatrix): Float64Array {
   return gradientFromRecallWeights(cm, new Float64Array(cm.numClasses).fill(1 / cm.numClasses));
 }
 
-/** The worst class's recall. */
+/**
+ * The worst class's recall.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function minRecall(cm: ConfusionMatrix): number {
   return Math.min(...recalls(cm));
 }
 
-/** A (sub)gradient of minRecall: the gradient of the recall of the worst class (the first one on ties). */
+/**
+ * A (sub)gradient of minRecall: the gradient of the recall of the worst class (the first one on ties).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function minRecallGradient(cm: ConfusionMatrix): Float64Array {
   const w = new Float64Array(cm.numClasses);
   w[argMin(recalls(cm))] = 1;
   return gradientFromRecallWeights(cm, w);
 }
 
-/** Harmonic mean of per-class recall, K / Σ 1/r_i; 0 as soon as one recall is 0 (scipy's `hmean` convention). */
+/**
+ * Harmonic mean of per-class recall, K / Σ 1/r_i; 0 as soon as one recall is 0 (scipy's `hmean` convention).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function hMeanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
   if (r.includes(0)) return 0;
@@ -59,6 +83,8 @@ export function hMeanRecall(cm: ConfusionMatrix): number {
  * ∂ hMeanRecall / ∂C. Where recalls are positive, ∂H/∂r_i = H² / (K·r_i²). With exactly one zero recall the
  * metric is still differentiable from above (H ≈ K·r_i near 0): ∂H/∂r_i = K for that class and 0 for the others.
  * With two or more zero recalls, raising one leaves H at 0, so the gradient is 0.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
  */
 export function hMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
   const r = recalls(cm);
@@ -70,7 +96,11 @@ export function hMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
   return gradientFromRecallWeights(cm, r.map((v) => (h * h) / (k * v * v)));
 }
 
-/** Geometric mean of per-class recall, (Π r_i)^(1/K); 0 as soon as one recall is 0. */
+/**
+ * Geometric mean of per-class recall, (Π r_i)^(1/K); 0 as soon as one recall is 0.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ */
 export function gMeanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
   if (r.includes(0)) return 0;
@@ -81,6 +111,8 @@ export function gMeanRecall(cm: ConfusionMatrix): number {
  * ∂ gMeanRecall / ∂C, with ∂G/∂r_i = G / (K·r_i). When a recall is 0 the derivative with respect to it is
  * unbounded (r^(1/K) has infinite slope at 0), so the gradient is defined as 0 there, matching the reference:
  * its gain is then 0 everywhere and sampling falls back to uniform.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
  */
 export function gMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
   const r = recalls(cm);
@@ -94,20 +126,37 @@ function groupMean(r: Float64Array, group: readonly number[]): number {
   return group.reduce((a, c) => a + r[c]!, 0) / group.length;
 }
 
-/** Mean recall of the head classes and of the tail classes. */
-export function headTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): { head: number; tail: number } {
+/**
+ * Mean recall of the head classes and of the tail classes.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ */
+export function headTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): {
+  /** Mean recall of the head classes. */
+  head: number;
+  /** Mean recall of the tail classes. */
+  tail: number;
+} {
   const groups = headTailGroups(cm.numClasses, split);
   const r = recalls(cm);
   return { head: groupMean(r, groups.head), tail: groupMean(r, groups.tail) };
 }
 
-/** min(mean head recall, mean tail recall); head = first 90% of classes by default. */
+/**
+ * min(mean head recall, mean tail recall); head = first 90% of classes by default.
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ */
 export function minHeadTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): number {
   const { head, tail } = headTailRecall(cm, split);
   return Math.min(head, tail);
 }
 
-/** ∂ minHeadTailRecall / ∂C: the gradient of the smaller group mean (the head on a tie). */
+/**
+ * ∂ minHeadTailRecall / ∂C: the gradient of the smaller group mean (the head on a tie).
+ *
+ * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ */
 export function minHeadTailRecallGradient(cm: ConfusionMatrix, split?: HeadTailSplit): Float64Array {
   const groups = headTailGroups(cm.numClasses, split);
   const r = recalls(cm);

@@ -14,7 +14,9 @@ export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorf
 
 /** One attempt made by {@link initBackend}. */
 export interface BackendAttempt {
+  /** The backend tried. */
   readonly name: BackendName;
+  /** Whether it initialised. */
   readonly ok: boolean;
   /** Why it failed (first line of the error), or `"ok"`. */
   readonly reason: string;

@@ -13,8 +13,11 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** What a checkpoint says about itself. */
 export interface CheckpointMetadata {
+  /** Model architecture. */
   readonly arch: ModelArch;
+  /** `[height, width, channels]` of one input image. */
   readonly inputShape: readonly [number, number, number];
+  /** Number of classes K. */
   readonly numClasses: number;
   /** Training step (optimizer updates done) when saved. */
   readonly step: number;
@@ -26,8 +29,11 @@ export interface CheckpointMetadata {
 
 /** A decoded checkpoint: metadata, model weights and optional optimizer state (e.g. momentum buffers). */
 export interface CheckpointData {
+  /** What the checkpoint says about itself. */
   readonly metadata: CheckpointMetadata;
+  /** Model weights, in the model's order. */
   readonly weights: readonly NamedArray[];
+  /** Optimizer tensors (empty when none were saved). */
   readonly optimizerState: readonly NamedArray[];
   /** Hex SHA-256 of the tensor payload (weights then optimizer state, as stored). */
   readonly payloadSha256: string;
@@ -95,6 +101,10 @@ function tableOf(arrays: readonly NamedArray[], start: number, what: string): Te
  * `"SELMIXCK"` · u32 LE version · u32 LE header length H · H bytes of UTF-8 JSON (space-padded to a multiple of 4)
  * · float32 LE payload · SHA-256 of all preceding bytes.
  *
+ * @param metadata - What the checkpoint says about itself.
+ * @param weights - Model weights.
+ * @param optimizerState - Optimizer tensors (e.g. momentum buffers).
+ * @returns The file's bytes.
  * @throws `SelmixError` `INVALID_SHAPE` if an array's length does not match its shape;
  *   `INVALID_ARGUMENT` if a name repeats.
  */

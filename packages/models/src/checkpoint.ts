@@ -10,6 +10,7 @@ import type { Model } from "./model.ts";
 export interface SaveCheckpointOptions {
   /** Training step (optimizer updates done). @defaultValue 0 */
   readonly step?: number;
+  /** Id of the dataset manifest the model was trained on. */
   readonly datasetManifestId?: string;
   /** Optimizer tensors needed to resume (e.g. `momentum/<weight name>`), saved bit-exactly. */
   readonly optimizerState?: readonly NamedArray[];
@@ -22,6 +23,9 @@ export interface SaveCheckpointOptions {
  * and optimizer state to one file, atomically (temporary file, fsync, rename). Format: see
  * {@link encodeCheckpoint} and the README.
  *
+ * @param path - Destination file.
+ * @param model - The model whose weights are saved.
+ * @param options - Step, manifest id, optimizer state and trainer data.
  * @returns the metadata written.
  * @throws `SelmixError` `INVALID_VALUE` if `step` is not a non-negative integer; `INVALID_SHAPE` /
  *   `INVALID_ARGUMENT` for malformed optimizer tensors. File-system errors propagate as they are.
@@ -109,7 +113,12 @@ export function loadCheckpoint(path: string, model: Model): CheckpointData {
  * @throws `SelmixError` `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` if the
  *   checkpoint's weights do not fit its own architecture (written by another version).
  */
-export function modelFromCheckpoint(path: string): { model: Model; checkpoint: CheckpointData } {
+export function modelFromCheckpoint(path: string): {
+  /** The rebuilt model, with the checkpoint's weights. */
+  model: Model;
+  /** The decoded checkpoint. */
+  checkpoint: CheckpointData;
+} {
   const checkpoint = readCheckpoint(path);
   const m = checkpoint.metadata;
   let model: Model;

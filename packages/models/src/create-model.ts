@@ -13,6 +13,7 @@ import { buildWrn28x2 } from "./models/wrn.ts";
 
 /** Options of {@link createModel}. */
 export interface CreateModelOptions {
+  /** Architecture to build. */
   readonly arch: ModelArch;
   /** `[height, width, channels]`, e.g. `[28, 28, 1]` or `[32, 32, 3]`. */
   readonly inputShape: readonly [number, number, number];

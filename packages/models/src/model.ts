@@ -21,7 +21,9 @@ export interface HeadWeights {
   readonly weight: Float32Array;
   /** `[numClasses]`. */
   readonly bias: Float32Array;
+  /** Number of classes K. */
   readonly numClasses: number;
+  /** Feature dimension d. */
   readonly featureDim: number;
 }
 
@@ -34,9 +36,11 @@ export interface HeadWeights {
  * `tf.variableGrads` when training.
  */
 export interface Model {
+  /** Architecture. */
   readonly arch: ModelArch;
   /** `[height, width, channels]` of one input image (NHWC). */
   readonly inputShape: readonly [number, number, number];
+  /** Number of classes K. */
   readonly numClasses: number;
   /** Width of {@link Model.features}: MLP 128, CNN 128, ResNet-32 64, WRN-28-2 128. */
   readonly featureDim: number;

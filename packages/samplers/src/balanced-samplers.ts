@@ -64,7 +64,9 @@ export function createClassBalancedSampler(options: ClassBalancedSamplerOptions)
  * shuffled the current epoch, and how many of its samples have been handed out. Plain numbers, for checkpoints.
  */
 export interface InstanceSamplerState {
+  /** State of the generator that shuffled the current epoch. */
   readonly shuffle: readonly [number, number, number, number];
+  /** Samples of the current epoch already handed out. */
   readonly offset: number;
 }
 

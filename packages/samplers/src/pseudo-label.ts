@@ -6,8 +6,16 @@ import { checkIndices, type Pool } from "./pool.ts";
  * (softmax probabilities; logits also work when no `threshold` is set), or the predicted classes themselves.
  */
 export type PseudoLabelPredictions =
-  | { readonly probabilities: ArrayLike<number>; readonly numClasses: number }
-  | { readonly classes: ArrayLike<number> };
+  | {
+      /** Class scores, row-major [N, K]. */
+      readonly probabilities: ArrayLike<number>;
+      /** Number of classes K. */
+      readonly numClasses: number;
+    }
+  | {
+      /** Predicted class per sample, `[N]`. */
+      readonly classes: ArrayLike<number>;
+    };
 
 /** Options of {@link pseudoLabelPool}. */
 export interface PseudoLabelOptions {
@@ -27,6 +35,8 @@ export interface PseudoLabelOptions {
  * it is given, so it cannot check where the numbers came from.
  *
  * @param indices - dataset indices of the unlabelled samples, in the order of `predictions`.
+ * @param predictions - Model scores or predicted classes, one per index.
+ * @param options - Confidence threshold.
  * @throws `SelmixError` `INVALID_SHAPE` if `predictions` do not have one row (or class) per index;
  *   `INVALID_VALUE` if `numClasses` is not an integer >= 1, a score is NaN or infinite, a predicted class is not an
  *   integer >= 0 (the sampler checks it is < K), `threshold` is outside [0, 1], or an index is negative;

@@ -8,7 +8,9 @@ export interface Ema {
   weights(): NamedArray[];
   /** For checkpoints: the averages named `ema/<weight>`. */
   state(): NamedArray[];
+  /** Replaces the averages with ones saved by {@link Ema.state} (ignored when the number of weights differs). */
   restore(state: readonly NamedArray[]): void;
+  /** Drops the averages. */
   dispose(): void;
 }
 

@@ -17,6 +17,12 @@ export interface Predictions {
 /**
  * Runs the model in inference mode over `indices` of `dataset` in batches (batch norm uses running statistics).
  * It reads images only, never `dataset.labels`, so it is safe on unlabelled data.
+ *
+ * @param model - The model to run.
+ * @param dataset - The pool the indices point into.
+ * @param indices - Samples of `dataset` to predict.
+ * @param options - Batch size (default 256); `withFeatures` also returns the backbone features.
+ * @throws `SelmixError` `INVALID_VALUE` if an index is out of range.
  */
 export async function predict(
   model: Model,
@@ -58,11 +64,21 @@ export async function predict(
 
 /** Confusion matrix and every metric of a model on a labelled subset. */
 export interface Evaluation {
+  /** Argmax confusion matrix (counts). */
   readonly confusion: ConfusionMatrix;
+  /** Every reported metric of `confusion`. */
   readonly metrics: MetricReport;
 }
 
-/** Evaluates `model` on a labelled subset (validation or test). */
+/**
+ * Evaluates `model` on a labelled subset (validation or test).
+ *
+ * @param model - The model to evaluate (inference mode).
+ * @param dataset - The pool the indices point into.
+ * @param indices - Samples of `dataset` to evaluate.
+ * @param options - Batch size (default 256) and the head/tail split of the report.
+ * @throws `SelmixError` `INVALID_VALUE` if an index is out of range; `INVALID_SHAPE` if `indices` is empty; `EMPTY_CLASS` if a class has no sample among `indices`; `INVALID_VALUE` / `INVALID_ARGUMENT` for a bad `split`.
+ */
 export async function evaluate(
   model: Model,
   dataset: Dataset,

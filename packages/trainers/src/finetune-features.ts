@@ -9,23 +9,42 @@ import type { ProgressListener } from "./progress.ts";
 
 /** Features of a frozen backbone (row-major [N, dim] each) and their labels, from any framework. */
 export interface FeatureData {
+  /** Number of classes K. */
   readonly numClasses: number;
+  /** Feature dimension d. */
   readonly dim: number;
-  readonly labeled: { readonly features: Float32Array; readonly labels: Int32Array };
+  /** The training set. */
+  readonly labeled: {
+    /** Row-major [N, dim]. */
+    readonly features: Float32Array;
+    /** `[N]`, in 0..K-1. */
+    readonly labels: Int32Array;
+  };
   /** Drives the gain, the multipliers and the selection of the best head; never trained on. */
-  readonly validation: { readonly features: Float32Array; readonly labels: Int32Array };
+  readonly validation: {
+    /** Row-major [N, dim]. */
+    readonly features: Float32Array;
+    /** `[N]`, in 0..K-1. */
+    readonly labels: Int32Array;
+  };
   /** Semi-supervised: mixup partners come from this pool by the current head's pseudo-labels. */
-  readonly unlabeled?: { readonly features: Float32Array };
+  readonly unlabeled?: {
+    /** Row-major [N, dim]. */
+    readonly features: Float32Array;
+  };
 }
 
 /** A linear head: logits = W·z + b, `weight` row-major [numClasses, dim], `bias` [numClasses]. */
 export interface HeadParameters {
+  /** Row-major [numClasses, dim]. */
   readonly weight: Float32Array | Float64Array;
+  /** `[numClasses]`. */
   readonly bias: Float32Array | Float64Array;
 }
 
 /** Diagnostics and progress of {@link finetuneFeatures} (no checkpoints: a run on arrays takes seconds). */
 export interface FinetuneFeaturesIo {
+  /** Receives progress events. */
   readonly onProgress?: ProgressListener;
   /** One JSON line per refresh. */
   readonly diagnosticsPath?: string;
@@ -37,7 +56,14 @@ export interface FinetuneFeaturesIo {
 
 /** What {@link finetuneFeatures} returns: the selected head (new arrays) and the run's record. */
 export interface FinetuneFeaturesResult {
-  readonly head: { readonly weight: Float64Array; readonly bias: Float64Array };
+  /** The selected head. */
+  readonly head: {
+    /** Row-major [numClasses, dim]. */
+    readonly weight: Float64Array;
+    /** `[numClasses]`. */
+    readonly bias: Float64Array;
+  };
+  /** The run's record. */
   readonly result: FinetuneResult;
 }
 
@@ -95,6 +121,10 @@ function checkInputs(data: FeatureData, head: HeadParameters): void {
  * assumed frozen, so the validation prototypes are exact. Deterministic: the same inputs and seed give the same
  * head. `head` is not modified.
  *
+ * @param data - Features and labels of the splits.
+ * @param head - Initial head (not modified).
+ * @param config - Fine-tuning settings; `mode` must be `head-only`.
+ * @param io - Progress, diagnostics, custom objective and pair hook.
  * @throws `SelmixError` `INVALID_ARGUMENT` when `config.mode` is not `head-only`; `INVALID_VALUE` for a bad
  *   setting, a label outside [0, numClasses), a non-finite feature or head value, or a loss that becomes
  *   non-finite; `INVALID_SHAPE` when an array does not match `numClasses`/`dim` (the message names it);

@@ -26,30 +26,43 @@ import { createSgd, type Sgd } from "./sgd.ts";
 
 /** SelMix fine-tuning settings. Defaults (see {@link defaultFinetuneConfig}) follow the reference configs. */
 export interface FinetuneConfig {
+  /** The objective ψ to maximise. */
   readonly objective: ObjectiveName;
+  /** Options of the objective. */
   readonly objectiveOptions: ObjectiveOptions;
   /** `full`: the whole network with layer-wise learning rates (paper); `head-only`: the head on cached features. */
   readonly mode: "full" | "head-only";
+  /** How pairs (i, j) are drawn from the gain. */
   readonly policy: PairPolicy;
+  /** Optimizer steps. */
   readonly steps: number;
   /** Gain, multipliers and sampler are recomputed every this many steps. */
   readonly refreshEvery: number;
+  /** Mixup pairs per step. */
   readonly batchSize: number;
   /** Head learning rate (cosine-decayed to 0); the backbone gets `lr · backboneLrFactor`. */
   readonly lr: number;
+  /** Backbone learning rate as a fraction of `lr` (`full` mode). */
   readonly backboneLrFactor: number;
+  /** L2 weight decay. */
   readonly weightDecay: number;
   /** Mixup λ ~ U(lambdaMin, 1), per sample. */
   readonly lambdaMin: number;
+  /** Softmax temperature T of the pair distribution. */
   readonly temperature: number;
+  /** `absolute`: softmax of G / T; `spread`: of G / (T · std(G)). */
   readonly temperatureScale: "absolute" | "spread";
+  /** `reference`: argmax confusion + z_i·z_q target term; `paper`: soft confusion + exact mixed-prototype term. */
   readonly gainVariant: "reference" | "paper";
   /** Stop when the largest gain stabilises (the reference's rule). */
   readonly earlyStop: boolean;
   /** Keep the weights with the best validation objective seen at a refresh (never the test set). */
   readonly selectBest: boolean;
+  /** Augmentation of the training images. */
   readonly augment: "none" | "weak";
+  /** Horizontal flips in the augmentation (false for digits). */
   readonly flip: boolean;
+  /** Seed of the sampling and augmentation. */
   readonly seed: number;
 }
 
@@ -80,7 +93,9 @@ export function defaultFinetuneConfig(objective: ObjectiveName, mode: "full" | "
 
 /** The data of a fine-tuning run. */
 export interface FinetuneData {
+  /** Labelled training split. */
   readonly labeled: Subset;
+  /** Validation split: drives the gain and the selection; never trained on. */
   readonly validation: Subset;
   /**
    * Semi-supervised: partners come from this pool by the current model's pseudo-labels (refreshed with the gain).
@@ -97,9 +112,11 @@ export interface FinetuneIo {
   readonly resume?: boolean;
   /** One JSON line per refresh ({@link RefreshDiagnostics}). */
   readonly diagnosticsPath?: string;
+  /** Receives progress events. */
   readonly onProgress?: ProgressListener;
   /** A custom (e.g. plug-in) objective instead of `config.objective`. */
   readonly objective?: Objective;
+  /** Recorded in the checkpoints. */
   readonly datasetManifestId?: string;
   /** Stop after this many steps (simulates a kill in tests; the run resumes later). */
   readonly stopAfterStep?: number;
@@ -112,15 +129,19 @@ export interface FinetuneIo {
 
 /** What {@link finetune} returns; the model holds the selected weights. */
 export interface FinetuneResult {
+  /** One entry per refresh. */
   readonly diagnostics: readonly RefreshDiagnostics[];
   /** Step of the selected weights (the last step when `selectBest` is off). */
   readonly selectedStep: number;
+  /** Validation ψ of the selected weights. */
   readonly selectedObjective: number;
   /** Steps actually trained (less than `steps` after an early stop). */
   readonly stepsRun: number;
   /** The last gain matrix (row-major K×K), for reports. */
   readonly lastGain: Float64Array;
+  /** The last pair distribution (row-major K×K), for reports. */
   readonly lastDistribution: Float64Array;
+  /** False when stopped by `stopAfterStep`. */
   readonly completed: boolean;
 }
 
@@ -214,6 +235,10 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
  * with cosine decay (head lr, backbone lr · factor, batch norm frozen). Writes `last.ckpt` at every refresh so a
  * killed run resumes with identical numbers, and diagnostics as JSON lines.
  *
+ * @param model - The pre-trained model; it ends up holding the selected weights.
+ * @param data - Labelled, validation and (optional) unlabelled splits.
+ * @param config - Fine-tuning settings.
+ * @param io - Checkpoints, diagnostics, progress and test hooks.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `EMPTY_CLASS` when a class has no validation
  *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint.
  */

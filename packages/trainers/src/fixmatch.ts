@@ -19,6 +19,7 @@ import { createSgd } from "./sgd.ts";
 export interface FixMatchConfig {
   /** `fixmatch`: plain CE on the labelled batch; `fixmatch-la`: τ·log(labelled prior) added to the labelled logits. */
   readonly method: "fixmatch" | "fixmatch-la";
+  /** Optimizer steps. */
   readonly steps: number;
   /** Labelled batch B. */
   readonly batchSize: number;
@@ -28,8 +29,11 @@ export interface FixMatchConfig {
   readonly threshold: number;
   /** Weight of the unlabelled loss. */
   readonly lambdaU: number;
+  /** Peak learning rate. */
   readonly lr: number;
+  /** SGD momentum. */
   readonly momentum: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
   /** L2 weight decay of head and backbone weights (none on biases and batch-norm parameters). */
   readonly weightDecay: number;
@@ -45,6 +49,7 @@ export interface FixMatchConfig {
   readonly laTau: number;
   /** Horizontal flips in the weak and strong augmentations (false for digits). */
   readonly flip: boolean;
+  /** Seed of the sampling and augmentation. */
   readonly seed: number;
 }
 
@@ -85,10 +90,15 @@ export interface FixMatchIo extends PretrainIo {
 
 /** One validation point of a FixMatch run. `loss` is the total loss of the last step before it. */
 export interface FixMatchHistoryEntry {
+  /** Step of the validation. */
   readonly step: number;
+  /** Validation metrics of the evaluated (EMA) weights. */
   readonly validation: MetricReport;
+  /** Total loss. */
   readonly loss: number;
+  /** Labelled part of the loss. */
   readonly supervisedLoss: number;
+  /** Unlabelled part of the loss (before the λ_u weight). */
   readonly unsupervisedLoss: number;
   /** Fraction of the last step's unlabelled images whose pseudo-label passed the threshold. */
   readonly maskRate: number;
@@ -100,6 +110,7 @@ export interface FixMatchHistoryEntry {
  * weights written to `last.ckpt`.
  */
 export interface FixMatchResult extends PretrainResult {
+  /** One entry per validation. */
   readonly history: readonly FixMatchHistoryEntry[];
   readonly completed: boolean;
   /** Steps done (`steps`, or `stopAfterStep` when the run was stopped). */
@@ -203,6 +214,12 @@ export function fixMatchLoss(
  * With `io.checkpointDir` it writes `last.ckpt` (live weights, momentum, EMA, RNG and both sampler states) at
  * every validation and at `stopAfterStep`, and `best.ckpt` (EMA weights), so a killed run resumes bit-exactly.
  *
+ * @param model - The model to train; it ends up holding the best (EMA) weights.
+ * @param labeled - Labelled training split.
+ * @param unlabeled - Unlabelled pool (labels never read).
+ * @param validation - Validation split that selects the best weights.
+ * @param config - Training settings.
+ * @param io - Checkpoints, progress and a simulated kill.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
  *   labelled or unlabelled pool is empty; `MISMATCH` if the pools' image shapes differ or when resuming a
  *   checkpoint of another model.

@@ -3,10 +3,13 @@
  * backbone is frozen so the features (and the validation prototypes) never change.
  */
 export interface LinearHead {
+  /** Number of classes K. */
   readonly numClasses: number;
+  /** Feature dimension d. */
   readonly dim: number;
   /** Row-major [K, d]; logits = W·z + b. */
   readonly weight: Float64Array;
+  /** `[K]`. */
   readonly bias: Float64Array;
 }
 
@@ -38,7 +41,12 @@ export function softmaxInPlace(logits: Float64Array): number {
 /**
  * Probabilities and arg-max of the head on N cached feature vectors (row-major [N, d]).
  */
-export function headPredict(head: LinearHead, features: Float32Array): { probabilities: Float32Array; predicted: Int32Array } {
+export function headPredict(head: LinearHead, features: Float32Array): {
+  /** Softmax probabilities, row-major [N, K]. */
+  probabilities: Float32Array;
+  /** Arg-max classes, `[N]`. */
+  predicted: Int32Array;
+} {
   const n = features.length / head.dim;
   const k = head.numClasses;
   const probabilities = new Float32Array(n * k);
@@ -55,6 +63,17 @@ export function headPredict(head: LinearHead, features: Float32Array): { probabi
 /**
  * One SGD step (no momentum) of cross-entropy on mixed features z = λ·a + (1−λ)·b labelled `labels`:
  * ∂/∂W = (p − onehot)·zᵀ / B, ∂/∂b = (p − onehot) / B, weight decay on W only. Returns the mean loss.
+ *
+ * @param head - Updated in place.
+ * @param first - Features of the first samples, row-major [N, d].
+ * @param firstRows - Row of `first` of each pair, `[B]`.
+ * @param partner - Features of the partners, row-major [M, d].
+ * @param partnerRows - Row of `partner` of each pair, `[B]`.
+ * @param lambdas - Mixup λ of each pair, `[B]`.
+ * @param labels - Target class of each pair, `[B]`.
+ * @param lr - Learning rate.
+ * @param weightDecay - L2 weight decay of W.
+ * @returns Mean cross-entropy of the batch before the step.
  */
 export function headSgdStep(
   head: LinearHead,

@@ -3,6 +3,10 @@ import * as tf from "@tensorflow/tfjs-core";
 /**
  * Mean cross-entropy of `logits` [B, K] against integer `labels` [B]. With `logAdjustment` [K] (τ·log prior) added
  * to the logits it is the logit-adjusted loss of Menon et al. (the reference's LA, τ = 1).
+ *
+ * @param logits - `[B, K]`.
+ * @param labels - Integer classes, `[B]`.
+ * @param logAdjustment - Added to every row of the logits, `[K]`.
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, logAdjustment?: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {

@@ -14,6 +14,7 @@ export interface NpyArray {
   readonly dtype: NpyDtype;
   /** One or two dimensions, C (row-major) order. */
   readonly shape: readonly number[];
+  /** Values, C order, typed by `dtype`. */
   readonly data: Float32Array | Float64Array | Int32Array;
 }
 
@@ -257,6 +258,9 @@ export function encodeNpy(array: Float32Array | Float64Array | Int32Array, shape
  * Writes `array` with `shape` to `path` as a `.npy` file (`<f4`, `<f8` or `<i4`, see {@link encodeNpy}), atomically:
  * readers never see a partial file.
  *
+ * @param path - Destination file.
+ * @param array - Values, C order.
+ * @param shape - Dimensions of `array`.
  * @throws `SelmixError` `INVALID_SHAPE` as {@link encodeNpy}.
  */
 export function writeNpy(path: string, array: Float32Array | Float64Array | Int32Array, shape: readonly number[]): void {

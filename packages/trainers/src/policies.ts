@@ -15,7 +15,17 @@ export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | 
 /** Every pair policy. */
 export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greedy", "multipliers-only", "class-balanced"];
 
-/** The K×K pair distribution a policy uses at one refresh. */
+/**
+ * The K×K pair distribution a policy uses at one refresh.
+ *
+ * @param policy - Which pair policy.
+ * @param gain - Gain matrix, row-major [K, K].
+ * @param multipliers - The objective's multipliers (`multipliers-only`), or null.
+ * @param k - Number of classes K.
+ * @param options - Temperature and its scale (`selmix`).
+ * @returns Pair probabilities, row-major [K, K].
+ * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown policy; `INVALID_VALUE` if the temperature is not > 0 or a gain is not finite (`selmix`).
+ */
 export function policyDistribution(
   policy: PairPolicy,
   gain: Float64Array,

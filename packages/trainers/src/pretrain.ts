@@ -17,12 +17,19 @@ import { validateAndKeepBest } from "./selection.ts";
 export interface PretrainConfig {
   /** `erm`: cross-entropy; `la`: logit-adjusted cross-entropy (τ·log prior added to the logits in training). */
   readonly method: "erm" | "la";
+  /** Optimizer steps. */
   readonly steps: number;
+  /** Images per batch. */
   readonly batchSize: number;
+  /** Peak learning rate. */
   readonly lr: number;
+  /** SGD momentum. */
   readonly momentum: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
+  /** L2 weight decay. */
   readonly weightDecay: number;
+  /** Learning-rate schedule. */
   readonly schedule: ScheduleName;
   /** τ of the logit adjustment. */
   readonly laTau: number;
@@ -32,9 +39,11 @@ export interface PretrainConfig {
   readonly evalEvery: number;
   /** Metric of the validation set that picks the best checkpoint. */
   readonly selectBy: SelectionMetric;
+  /** Augmentation of the training images. */
   readonly augment: "none" | "weak";
   /** Horizontal flips in the weak augmentation (false for digits). */
   readonly flip: boolean;
+  /** Seed of the sampling and augmentation. */
   readonly seed: number;
 }
 
@@ -59,19 +68,32 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
 
 /** What {@link pretrain} returns. The model holds the best weights (by `selectBy` on the validation set). */
 export interface PretrainResult {
+  /** Step of the best weights. */
   readonly bestStep: number;
+  /** Validation metrics of the best weights. */
   readonly bestValidation: MetricReport;
-  readonly history: readonly { readonly step: number; readonly validation: MetricReport; readonly loss: number }[];
+  /** One entry per validation. */
+  readonly history: readonly {
+    /** Step of the validation. */
+    readonly step: number;
+    /** Validation metrics. */
+    readonly validation: MetricReport;
+    /** Loss of the last step before it. */
+    readonly loss: number;
+  }[];
   /** False when stopped early by `stopAfterStep` (the model then holds the live weights of that step). */
   readonly completed: boolean;
 }
 
 /** Where {@link pretrain} keeps its checkpoints: `last.ckpt` (for resuming) and `best.ckpt`. */
 export interface PretrainIo {
+  /** Folder of `last.ckpt` and `best.ckpt`. */
   readonly checkpointDir?: string;
   /** Continue from `checkpointDir/last.ckpt` when it exists. @defaultValue true */
   readonly resume?: boolean;
+  /** Recorded in the checkpoints. */
   readonly datasetManifestId?: string;
+  /** Receives progress events. */
   readonly onProgress?: ProgressListener;
   /** Stop (writing `last.ckpt`) once this many steps are done: simulates a kill in tests. */
   readonly stopAfterStep?: number;
@@ -105,6 +127,11 @@ function validateConfig(c: PretrainConfig): void {
  * the test set) kept and saved. With a checkpoint directory it writes `last.ckpt` at every evaluation (weights,
  * momentum, EMA, RNG and sampler state), so a killed run resumes exactly where it stopped.
  *
+ * @param model - The model to train; it ends up holding the best weights.
+ * @param train - Labelled training split.
+ * @param validation - Validation split that selects the best weights.
+ * @param config - Training settings.
+ * @param io - Checkpoints and progress.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
  */
 export async function pretrain(model: Model, train: Subset, validation: Subset, config: PretrainConfig, io: PretrainIo = {}): Promise<PretrainResult> {

@@ -25,10 +25,50 @@ export function reportMetric(report: MetricReport, name: SelectionMetric): numbe
 
 /** What trainers report while they run (for progress bars and logs). */
 export type ProgressEvent =
-  | { readonly kind: "step"; readonly step: number; readonly total: number; readonly loss: number; readonly lr: number }
-  | { readonly kind: "eval"; readonly step: number; readonly total: number; readonly metrics: MetricReport; readonly best: boolean }
-  | { readonly kind: "refresh"; readonly step: number; readonly total: number; readonly objective: number; readonly effectivePairs: number }
-  | { readonly kind: "resume"; readonly step: number; readonly total: number };
+  | {
+      /** An optimizer step was done. */
+      readonly kind: "step";
+      /** Steps done. */
+      readonly step: number;
+      /** Steps of the run. */
+      readonly total: number;
+      /** Training loss of the step. */
+      readonly loss: number;
+      /** Learning rate of the step. */
+      readonly lr: number;
+    }
+  | {
+      /** A validation was done. */
+      readonly kind: "eval";
+      /** Steps done. */
+      readonly step: number;
+      /** Steps of the run. */
+      readonly total: number;
+      /** Validation metrics. */
+      readonly metrics: MetricReport;
+      /** Whether these are the best weights so far. */
+      readonly best: boolean;
+    }
+  | {
+      /** A SelMix refresh was done. */
+      readonly kind: "refresh";
+      /** Steps done. */
+      readonly step: number;
+      /** Steps of the run. */
+      readonly total: number;
+      /** Validation ψ. */
+      readonly objective: number;
+      /** exp(entropy) of the pair distribution. */
+      readonly effectivePairs: number;
+    }
+  | {
+      /** The run resumed from a checkpoint. */
+      readonly kind: "resume";
+      /** Steps already done. */
+      readonly step: number;
+      /** Steps of the run. */
+      readonly total: number;
+    };
 
 /** Receives {@link ProgressEvent}s. */
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -12,17 +12,25 @@ import { type PairPolicy, policyDistribution } from "./policies.ts";
 
 /** What the validation pass of a refresh produced (features of every validation sample, predictions). */
 export interface ValidationView {
+  /** True labels, `[N]`. */
   readonly labels: Int32Array;
+  /** Features, row-major [N, d]. */
   readonly features: Float32Array;
+  /** Softmax probabilities, row-major [N, K]. */
   readonly probabilities: Float32Array;
+  /** Arg-max classes, `[N]`. */
   readonly predicted: Int32Array;
 }
 
 /** Settings of the gain and the pair distribution. */
 export interface RefreshSettings {
+  /** How pairs are drawn from the gain. */
   readonly policy: PairPolicy;
+  /** Mixup λ ~ U(lambdaMin, 1). */
   readonly lambdaMin: number;
+  /** Softmax temperature T of the pair distribution. */
   readonly temperature: number;
+  /** `absolute`: softmax of G / T; `spread`: of G / (T · std(G)). */
   readonly temperatureScale: "absolute" | "spread";
   /** `reference`: argmax confusion + z_i·z_q target term; `paper`: soft confusion + exact mixed-prototype term. */
   readonly gainVariant: "reference" | "paper";
@@ -30,32 +38,55 @@ export interface RefreshSettings {
 
 /** One line of the diagnostics written at each refresh. */
 export interface RefreshDiagnostics {
+  /** Step of the refresh. */
   readonly step: number;
   /** ψ of the validation (argmax) confusion matrix. */
   readonly objective: number;
+  /** The objective's multipliers after the refresh, or null. */
   readonly multipliers: number[] | null;
+  /** Validation recall per class. */
   readonly recall: number[];
+  /** Validation coverage per class. */
   readonly coverage: number[];
+  /** Largest entry of the gain matrix. */
   readonly maxGain: number;
   /** exp(entropy) of the pair distribution: 1 = collapsed on one pair, K² = uniform. */
   readonly effectivePairs: number;
+  /** The 5 largest gain entries. */
   readonly topGain: PairValue[];
+  /** The 5 most likely pairs. */
   readonly topProbability: PairValue[];
+  /** Gain entries computed by the streaming-softmax fallback. */
   readonly fallbackEntries: number;
 }
 
 /** A refresh's outputs. */
 export interface RefreshResult {
+  /** Pair distribution, row-major [K, K]. */
   readonly distribution: Float64Array;
+  /** Gain matrix, row-major [K, K]. */
   readonly gain: Float64Array;
+  /** Multipliers to pass to the next refresh. */
   readonly state: ObjectiveState;
+  /** Validation (argmax) confusion matrix. */
   readonly confusion: ConfusionMatrix;
+  /** The refresh's diagnostics line. */
   readonly diagnostics: RefreshDiagnostics;
 }
 
 /**
  * One SelMix refresh on the validation set: confusion matrix (argmax, or soft for the paper variant), class
  * prototypes, multipliers, gain matrix and the policy's pair distribution.
+ *
+ * @param step - Training step of the refresh (recorded in the diagnostics).
+ * @param view - Validation labels, features and predictions.
+ * @param head - Linear head: `weight` row-major [K, dim], `bias` [K].
+ * @param k - Number of classes K.
+ * @param dim - Feature dimension.
+ * @param objective - The objective ψ.
+ * @param previous - Multipliers of the previous refresh.
+ * @param settings - Gain and pair-distribution settings.
+ * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inconsistent sizes, bad labels or non-finite values; `EMPTY_CLASS` when a class has no validation sample; `INVALID_ARGUMENT` for an unknown policy.
  */
 export function refreshPolicy(
   step: number,
@@ -101,7 +132,13 @@ export function refreshPolicy(
   };
 }
 
-/** The reference's early stop: the last max gain is within 5% of the mean of the last 10 (history starts at 1000). */
+/**
+ * The reference's early stop: the last max gain is within 5% of the mean of the last 10 (history starts at 1000).
+ *
+ * @param history - Max gain of every refresh so far.
+ * @param window - Refreshes averaged.
+ * @param tolerance - Relative distance to the mean that counts as converged.
+ */
 export function gainConverged(history: readonly number[], window = 10, tolerance = 0.05): boolean {
   if (history.length < window) return false;
   const last = history.slice(-window);

@@ -4,6 +4,10 @@ export type ScheduleName = "cosine" | "fixmatch-cosine" | "constant";
 /**
  * Multiplier of the base learning rate at `step` of `total`:
  * `cosine` = ½(1 + cos(π·t/T)) (down to 0), `fixmatch-cosine` = cos(7π·t/(16T)) (FixMatch), `constant` = 1.
+ *
+ * @param name - Schedule.
+ * @param step - Current step.
+ * @param total - Steps of the run.
  */
 export function scheduleFactor(name: ScheduleName, step: number, total: number): number {
   const t = Math.min(Math.max(step / Math.max(total, 1), 0), 1);

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 /** Variables trained with the same learning-rate factor and weight decay. */
 export interface ParamGroupSpec {
+  /** Variables of the group. */
   readonly variables: readonly tf.Variable[];
   /** Multiplier of the step's learning rate (e.g. 0.1 for the backbone in fine-tuning). */
   readonly lrFactor: number;
@@ -18,12 +19,17 @@ export interface Sgd {
   state(): NamedArray[];
   /** Restores buffers saved by {@link Sgd.state}. */
   restore(state: readonly NamedArray[]): void;
+  /** Frees the momentum buffers. */
   dispose(): void;
 }
 
 /**
  * SGD: g ← g + wd·w (rank ≥ 2 only), v ← μ·v + g, w ← w − lr·(Nesterov ? g + μ·v : v). With μ = 0 it is plain SGD
  * (the reference's fine-tuning optimizer, which ignores its configured momentum).
+ *
+ * @param groups - Variables with their learning-rate factor and weight decay.
+ * @param momentum - μ; 0 for plain SGD.
+ * @param nesterov - Use Nesterov momentum.
  */
 export function createSgd(groups: readonly ParamGroupSpec[], momentum = 0, nesterov = false): Sgd {
   const entries = groups.flatMap((g) => g.variables.map((variable) => ({ variable, group: g })));

@@ -9,15 +9,21 @@ export type ParamGroup = "head" | "backbone" | "norm" | "state";
 
 /** A named float32 array with its shape, row-major (the tfjs/NHWC layout of the tensor). */
 export interface NamedArray {
+  /** Weight name. */
   readonly name: string;
+  /** Tensor shape. */
   readonly shape: readonly number[];
+  /** Values, row-major. */
   readonly values: Float32Array;
 }
 
 /** Name, shape and group of one model weight. */
 export interface WeightSpec {
+  /** Weight name. */
   readonly name: string;
+  /** Tensor shape. */
   readonly shape: readonly number[];
+  /** Parameter group the weight belongs to. */
   readonly group: ParamGroup;
 }
 
