@@ -9,7 +9,6 @@ import {
   finetuneFeatures,
   headPredict,
   type LinearHead,
-  PAIR_POLICIES,
   type PairPolicy,
   writeNpy,
 } from "@selmix/trainers";
@@ -19,6 +18,7 @@ import { createProgress } from "../progress.ts";
 import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabelFile } from "./head-files.ts";
 import { writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
+import { SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
 /** Options of `selmix finetune-head` (the flags in camelCase). */
 export interface FinetuneHeadInput {
@@ -66,26 +66,7 @@ const inputSchema = z
     headWeights: z.string().min(1),
     headBias: z.string().min(1),
     initSteps: z.int().positive(),
-    objective: z.enum(OBJECTIVE_NAMES),
-    policy: z.enum(PAIR_POLICIES),
-    steps: z.int().positive(),
-    refreshEvery: z.int().positive(),
-    batchSize: z.int().positive(),
-    lr: z.number().positive(),
-    weightDecay: z.number().nonnegative(),
-    lambdaMin: z.number().min(0).max(1),
-    temperature: z.number().positive(),
-    temperatureScale: z.enum(["absolute", "spread"]),
-    gainVariant: z.enum(["reference", "paper"]),
-    earlyStop: z.boolean(),
-    selectBest: z.boolean(),
-    seed: z.int(),
-    rate: z.number().positive(),
-    memory: z.number().min(0).max(1),
-    headFraction: z.number().gt(0).lt(1),
-    coverageAlpha: z.number().positive(),
-    coverageTau: z.number().positive(),
-    lambdaMax: z.number().positive(),
+    ...SELMIX_OPTION_SHAPE,
   })
   .partial();
 

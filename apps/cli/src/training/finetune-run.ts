@@ -12,7 +12,6 @@ import {
   type FinetuneData,
   type FinetuneResult,
   finetune,
-  PAIR_POLICIES,
   type PairPolicy,
 } from "@selmix/trainers";
 import { z } from "zod";
@@ -21,6 +20,7 @@ import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
+import { SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
 /** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
 export interface FinetuneInput {
@@ -62,30 +62,11 @@ const inputSchema = z
     command: z.literal("finetune"),
     semiSupervised: z.boolean(),
     from: z.string().min(1),
-    objective: z.enum(OBJECTIVE_NAMES),
+    ...SELMIX_OPTION_SHAPE,
     mode: z.enum(["full", "head-only"]),
-    policy: z.enum(PAIR_POLICIES),
-    steps: z.int().positive(),
-    refreshEvery: z.int().positive(),
-    batchSize: z.int().positive(),
-    lr: z.number().positive(),
     backboneLrFactor: z.number().nonnegative(),
-    weightDecay: z.number().nonnegative(),
-    lambdaMin: z.number().min(0).max(1),
-    temperature: z.number().positive(),
-    temperatureScale: z.enum(["absolute", "spread"]),
-    gainVariant: z.enum(["reference", "paper"]),
-    earlyStop: z.boolean(),
-    selectBest: z.boolean(),
     augment: z.enum(["none", "weak"]),
     flip: z.boolean(),
-    seed: z.int(),
-    rate: z.number().positive(),
-    memory: z.number().min(0).max(1),
-    headFraction: z.number().gt(0).lt(1),
-    coverageAlpha: z.number().positive(),
-    coverageTau: z.number().positive(),
-    lambdaMax: z.number().positive(),
     dataDir: z.string(),
     backend: z.enum(BACKEND_CHOICES),
   })
