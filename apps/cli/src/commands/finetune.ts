@@ -29,8 +29,8 @@ function printSummary(outcome: FinetuneOutcome, out: string, backend: string, se
     { title: "after", report: outcome.after },
   ];
   process.stdout.write(
-    `finetune for ${c.objective} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}\n` +
-      `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${c.objective} ${r.selectedObjective.toFixed(4)})\n\n` +
+    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}\n` +
+      `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${outcome.objectiveName} ${r.selectedObjective.toFixed(4)})\n\n` +
       `test set, before = pre-trained start, after = fine-tuned\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
       `run dir ${out}: config.json manifest.json best.ckpt last.ckpt diagnostics.jsonl metrics.json report.svg\n` +
       `report ${outcome.reportPath}\ntime ${seconds} s\n`,
@@ -45,6 +45,7 @@ export function registerFinetuneCommand(program: Command): void {
     .requiredOption("--out <dir>", "run directory (config.json, manifest.json, checkpoints, diagnostics.jsonl, metrics.json, report.svg)")
     .option("--from <dir>", "pre-training run directory (its best.ckpt and manifest.json)")
     .option("--objective <name>", `one of ${OBJECTIVE_NAMES.join(", ")}`)
+    .option("--objective-module <file>", "a JavaScript module exporting psi(confusion): optimise your own metric")
     .option("--semi-supervised", "partners from the unlabelled split, by the current model's pseudo-labels (refreshed with the gain)")
     .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
     .option("--mode <m>", "full (whole network, default) | head-only (the head on cached features)")
@@ -85,6 +86,7 @@ export function registerFinetuneCommand(program: Command): void {
             runDir: flags.out,
             backend,
             config: outcome.config,
+            objective: outcome.objectiveName,
             selectedStep: r.selectedStep,
             selectedObjective: r.selectedObjective,
             stepsRun: r.stepsRun,

@@ -158,3 +158,42 @@ describe("selmix eval", () => {
     expectOneLineError(await runCli(["eval", "--run", pre, "--checkpoint", "other.ckpt"]), "NOT_FOUND", "other.ckpt");
   });
 });
+
+describe("selmix finetune --objective-module", () => {
+  test("optimises a metric written in a plain JavaScript module", async () => {
+    const module = file(
+      "tail-recall.mjs",
+      [
+        'export const name = "tail-recall";',
+        "// mean recall of classes 7, 8, 9: cm.values is the joint confusion matrix, row-major, rows = true class",
+        "export function psi(cm) {",
+        "  const k = cm.numClasses;",
+        "  const recall = (c) => { let row = 0; for (let j = 0; j < k; j++) row += cm.values[c * k + j]; return cm.values[c * k + c] / row; };",
+        "  return (recall(7) + recall(8) + recall(9)) / 3;",
+        "}",
+      ].join("\n"),
+    );
+    const out = join(dir, "ft-module");
+    const r = await runCli(["finetune", "--from", pre, "--out", out, "--objective-module", module, "--mode", "head-only", "--steps", "100", "--backend", "wasm", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).objective).toBe("tail-recall");
+    expect(readJson(join(out, "metrics.json")).objective).toBe("tail-recall");
+    expect(readJson(join(out, "config.json")).objectiveModule).toBe(module);
+  });
+
+  test.each([
+    ["missing.mjs", undefined, "NOT_FOUND"],
+    ["no-psi.mjs", "export const x = 1;", "INVALID_ARGUMENT"],
+    ["broken.mjs", "export function psi( {", "PARSE_ERROR"],
+  ])("%s is a one-line %s error", async (name, content, code) => {
+    const path = content === undefined ? join(dir, name) : file(name, content);
+    const r = await runCli(["finetune", "--from", pre, "--out", join(dir, `ft-${name}`), "--objective-module", path, "--backend", "wasm"]);
+    expectOneLineError(r, code, name);
+  });
+
+  test("--objective and --objective-module together are refused", async () => {
+    const r = await runCli(["finetune", "--from", pre, "--out", join(dir, "ft-both"), "--objective", "min-recall", "--objective-module", "x.mjs"]);
+    expectOneLineError(r, "INVALID_ARGUMENT", "exactly one of --objective");
+  });
+});

@@ -21,6 +21,7 @@ import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
 import { SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { loadObjectiveModule } from "./objective-module.ts";
 
 /** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
 export interface FinetuneInput {
@@ -28,6 +29,8 @@ export interface FinetuneInput {
   /** The pre-training run directory (its best.ckpt and manifest.json). */
   readonly from?: string;
   readonly objective?: ObjectiveName;
+  /** A JavaScript module exporting psi(confusion): a plug-in objective instead of a built-in one. */
+  readonly objectiveModule?: string;
   readonly mode?: "full" | "head-only";
   readonly policy?: PairPolicy;
   readonly steps?: number;
@@ -63,6 +66,7 @@ const inputSchema = z
     semiSupervised: z.boolean(),
     from: z.string().min(1),
     ...SELMIX_OPTION_SHAPE,
+    objectiveModule: z.string().min(1),
     mode: z.enum(["full", "head-only"]),
     backboneLrFactor: z.number().nonnegative(),
     augment: z.enum(["none", "weak"]),
@@ -81,6 +85,8 @@ const OBJECTIVE_KEYS = ["rate", "memory", "headFraction", "coverageAlpha", "cove
 
 /** The resolved fine-tuning config, written to RUN_DIR/config.json (also a valid `--config` file). */
 export interface FinetuneRunConfig extends Omit<FinetuneConfig, "objectiveOptions"> {
+  /** Absolute path of the plug-in objective module, when one replaces the built-in objective. */
+  readonly objectiveModule?: string;
   readonly command: "finetune";
   readonly semiSupervised: boolean;
   /** Absolute path of the pre-training run. */
@@ -96,6 +102,8 @@ export interface FinetuneRunConfig extends Omit<FinetuneConfig, "objectiveOption
 /** What {@link runFinetune} produced; the fine-tuned model is RUN_DIR/best.ckpt. */
 export interface FinetuneOutcome {
   readonly config: FinetuneRunConfig;
+  /** The built-in objective's name, or the plug-in module's. */
+  readonly objectiveName: string;
   readonly manifest: Manifest;
   readonly splits: Splits;
   readonly result: FinetuneResult;
@@ -146,7 +154,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
 
 /** The trainer's config: the objective's options go back into `objectiveOptions`. */
 function trainerConfig(c: FinetuneRunConfig): FinetuneConfig {
-  const { command: _command, from: _from, semiSupervised: _semi, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
+  const { command: _command, from: _from, semiSupervised: _semi, objectiveModule: _module, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
   const objectiveOptions: ObjectiveOptions = {
     ...(rate === undefined ? {} : { rate }),
     ...(memory === undefined ? {} : { memory }),
@@ -184,8 +192,12 @@ function loadStart(from: string, manifest: Manifest): Model {
  */
 export async function runFinetune(input: FinetuneInput, run: RunContext): Promise<FinetuneOutcome> {
   if (input.from === undefined) throw new SelmixError("INVALID_ARGUMENT", "--from PRETRAIN_RUN_DIR is required");
-  const objective = input.objective;
-  if (objective === undefined) throw new SelmixError("INVALID_ARGUMENT", `--objective is required (one of ${OBJECTIVE_NAMES.join(", ")})`);
+  if ((input.objective === undefined) === (input.objectiveModule === undefined)) {
+    throw new SelmixError("INVALID_ARGUMENT", `give exactly one of --objective (${OBJECTIVE_NAMES.join(", ")}) and --objective-module FILE`);
+  }
+  const plugin = input.objectiveModule === undefined ? undefined : await loadObjectiveModule(input.objectiveModule);
+  // A plug-in objective takes the settings of mean recall, the built-in without multipliers.
+  const objective = input.objective ?? "mean-recall";
   const from = resolve(input.from);
   requireRunFiles(from, ["best.ckpt", "manifest.json"], "pre-training run");
   const manifest = await loadManifest(join(from, "manifest.json"));
@@ -194,7 +206,9 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
   try {
     const splits =
       run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
-    const config = resolveConfig({ ...input, objective }, from, splits.source.flip);
+    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip);
+    const config: FinetuneRunConfig = input.objectiveModule === undefined ? resolved : { ...resolved, objectiveModule: resolve(input.objectiveModule) };
+    const objectiveLabel = plugin?.name ?? config.objective;
     if (run.resume) assertSameRun(run.out, config);
     writeJson(join(run.out, "config.json"), config);
     writeManifest(join(run.out, "manifest.json"), manifest);
@@ -208,6 +222,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
       diagnosticsPath: join(run.out, "diagnostics.jsonl"),
       datasetManifestId: manifest.id,
       onProgress: progress.listener,
+      ...(plugin === undefined ? {} : { objective: plugin }),
     });
     progress.done();
     const bestPath = join(run.out, "best.ckpt");
@@ -217,7 +232,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
     const after = (await evaluate(model, test.dataset, test.indices)).metrics;
     writeJson(join(run.out, "metrics.json"), {
       backend: run.backend,
-      objective: config.objective,
+      objective: objectiveLabel,
       selectedStep: result.selectedStep,
       selectedObjective: result.selectedObjective,
       stepsRun: result.stepsRun,
@@ -227,15 +242,15 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
     const reportPath = join(run.out, "report.svg");
     const lastStep = result.diagnostics.at(-1)?.step ?? result.stepsRun;
     const svg = await renderReportSvg({
-      title: `SelMix fine-tuning for ${config.objective} (${config.mode}, policy ${config.policy}, selected step ${result.selectedStep})`,
+      title: `SelMix fine-tuning for ${objectiveLabel} (${config.mode}, policy ${config.policy}, selected step ${result.selectedStep})`,
       series: [
         { label: "pre-trained", recall: before.recall },
-        { label: `SelMix (${config.objective})`, recall: after.recall },
+        { label: `SelMix (${objectiveLabel})`, recall: after.recall },
       ],
       gain: { values: result.lastGain, k: manifest.source.numClasses, title: `last gain matrix G[i, j] (step ${lastStep})` },
     });
     writeFileAtomic(reportPath, svg);
-    return { config, manifest, splits, result, before, after, reportPath };
+    return { config, objectiveName: objectiveLabel, manifest, splits, result, before, after, reportPath };
   } finally {
     progress.done();
     model.dispose();
