@@ -2,24 +2,12 @@ import { OBJECTIVE_NAMES } from "@selmix/metrics";
 import { PAIR_POLICIES } from "@selmix/trainers";
 import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
-import { elapsedSeconds, givenOptions } from "../flags.ts";
-import { action, parseInteger, parseNumber, printJson, readJsonFile } from "../run.ts";
+import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
+import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES } from "../training/common.ts";
-import { type FinetuneInput, type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
+import { type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
 
-interface RunFlags {
-  readonly out: string;
-  readonly config?: string;
-  readonly json?: boolean;
-  readonly resume: boolean;
-}
-
-/** Config file first, then the flags given on the command line (flags win); both validated by the same schema. */
-function finetuneInput(command: Command, configPath: string | undefined): FinetuneInput {
-  const file = configPath === undefined ? {} : parseFinetuneInput(readJsonFile(configPath), configPath);
-  return { ...file, ...parseFinetuneInput(givenOptions(command), undefined) };
-}
 
 function printSummary(outcome: FinetuneOutcome, out: string, backend: string, seconds: string): void {
   const c = outcome.config;
@@ -77,7 +65,7 @@ export function registerFinetuneCommand(program: Command): void {
     .action(
       action(async (flags: RunFlags, command: Command) => {
         const start = performance.now();
-        const input = finetuneInput(command, flags.config);
+        const input = mergedInput(command, flags.config, parseFinetuneInput);
         const backend = await startBackend(input.backend);
         const outcome = await runFinetune(input, { out: flags.out, resume: flags.resume, json: flags.json === true, backend, label: "finetune" });
         if (flags.json) {

@@ -1,24 +1,12 @@
 import { MODEL_ARCHS } from "@selmix/models";
 import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
-import { elapsedSeconds, givenOptions } from "../flags.ts";
-import { action, parseInteger, parseNumber, printJson, readJsonFile } from "../run.ts";
+import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
+import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES } from "../training/common.ts";
 import { metricColumns } from "../training/metric-table.ts";
-import { type PretrainInput, type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
+import { type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
 
-interface RunFlags {
-  readonly out: string;
-  readonly config?: string;
-  readonly json?: boolean;
-  readonly resume: boolean;
-}
-
-/** Config file first, then the flags given on the command line (flags win); both validated by the same schema. */
-function pretrainInput(command: Command, configPath: string | undefined): PretrainInput {
-  const file = configPath === undefined ? {} : parsePretrainInput(readJsonFile(configPath), configPath);
-  return { ...file, ...parsePretrainInput(givenOptions(command), undefined) };
-}
 
 function printSummary(outcome: PretrainOutcome, out: string, backend: string, seconds: string): void {
   const c = outcome.config;
@@ -74,7 +62,7 @@ export function registerPretrainCommand(program: Command): void {
     .action(
       action(async (flags: RunFlags, command: Command) => {
         const start = performance.now();
-        const input = pretrainInput(command, flags.config);
+        const input = mergedInput(command, flags.config, parsePretrainInput);
         const backend = await startBackend(input.backend);
         const outcome = await runPretrain(input, { out: flags.out, resume: flags.resume, json: flags.json === true, backend, label: "pretrain" });
         if (flags.json) {
