@@ -11,7 +11,7 @@ export { PAIR_POLICIES, policyDistribution } from "./policies.ts";
 export type { PairPolicy } from "./policies.ts";
 export { DEFAULT_PRETRAIN_CONFIG, pretrain } from "./pretrain.ts";
 export type { PretrainConfig, PretrainIo, PretrainResult } from "./pretrain.ts";
-export { reportMetric } from "./progress.ts";
+export { reportMetric, SELECTION_METRICS } from "./progress.ts";
 export type { ProgressEvent, ProgressListener, SelectionMetric } from "./progress.ts";
 export { gainConverged, refreshPolicy } from "./refresh.ts";
 export type { RefreshDiagnostics, RefreshResult, RefreshSettings, ValidationView } from "./refresh.ts";

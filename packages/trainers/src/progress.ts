@@ -3,6 +3,17 @@ import type { MetricReport } from "@selmix/metrics";
 /** Metrics of a {@link MetricReport} that can select a checkpoint. */
 export type SelectionMetric = "accuracy" | "mean-recall" | "min-recall" | "h-mean" | "g-mean" | "min-head-tail-recall" | "min-coverage";
 
+/** Every {@link SelectionMetric}, in a stable order. */
+export const SELECTION_METRICS: readonly SelectionMetric[] = [
+  "accuracy",
+  "mean-recall",
+  "min-recall",
+  "h-mean",
+  "g-mean",
+  "min-head-tail-recall",
+  "min-coverage",
+];
+
 /** Reads one metric of a report by its kebab-case name. */
 export function reportMetric(report: MetricReport, name: SelectionMetric): number {
   switch (name) {

@@ -1,20 +1,8 @@
 import type { Splits } from "@selmix/datasets";
 import { BACKEND_ORDER, type BackendChoice, type BackendName } from "@selmix/models";
-import type { SelectionMetric } from "@selmix/trainers";
 
 /** Values of `--backend` (and the `backend` config key). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", ...BACKEND_ORDER];
-
-/** Values of `selectBy` (checkpoint selection on the validation set). */
-export const SELECTION_METRICS: readonly SelectionMetric[] = [
-  "accuracy",
-  "mean-recall",
-  "min-recall",
-  "h-mean",
-  "g-mean",
-  "min-head-tail-recall",
-  "min-coverage",
-];
 
 /** Where and how a training command runs (flags that are not part of the experiment's config). */
 export interface RunContext {

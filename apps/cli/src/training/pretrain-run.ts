@@ -28,13 +28,14 @@ import {
   type PretrainResult,
   pretrain,
   pretrainFixMatch,
+  SELECTION_METRICS,
   type ScheduleName,
   type SelectionMetric,
 } from "@selmix/trainers";
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext, SELECTION_METRICS } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { assertSameRun, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
