@@ -5,6 +5,9 @@ import { dirname } from "node:path";
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one, never a part:
  * a temporary file beside it, fsync'd, then renamed over the target. Parent folders are created.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#writeFileAtomic}
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });

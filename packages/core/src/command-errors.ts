@@ -4,6 +4,9 @@ import { isSelmixError } from "./errors.ts";
  * Wraps a command-line action so that any failure becomes one line on stderr, `<program>: CODE: message`, and exit
  * code 1: no stack trace (set SELMIX_DEBUG to see one). Errors that are not a `SelmixError` (bugs) are
  * `INTERNAL_ERROR`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#withOneLineErrors}
  */
 export function withOneLineErrors<A extends unknown[]>(
   program: string,

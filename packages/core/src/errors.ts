@@ -29,9 +29,7 @@ export type SelmixErrorCode =
  * offending argument or file first.
  *
  * @example
- * ```ts
- * throw new SelmixError("INVALID_VALUE", "temperature must be > 0, got -1");
- * ```
+ * {@includeCode ./examples.test.ts#SelmixError}
  */
 export class SelmixError extends Error {
   /** Always `"SelmixError"`. */
@@ -50,7 +48,12 @@ export class SelmixError extends Error {
   }
 }
 
-/** True when `value` is a `SelmixError`, optionally with the given `code`. */
+/**
+ * True when `value` is a `SelmixError`, optionally with the given `code`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#isSelmixError}
+ */
 export function isSelmixError(value: unknown, code?: SelmixErrorCode): value is SelmixError {
   return value instanceof SelmixError && (code === undefined || value.code === code);
 }

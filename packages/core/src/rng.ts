@@ -36,10 +36,7 @@ function splitmix32(seed: number): () => number {
  *
  * @throws `SelmixError` `INVALID_VALUE` if `seed` is not a finite integer.
  * @example
- * ```ts
- * const rng = createRng(0);
- * rng.int(10); // same number on every run
- * ```
+ * {@includeCode ./examples.test.ts#createRng}
  */
 export function createRng(seed: number): Rng {
   if (!Number.isSafeInteger(seed)) throw new SelmixError("INVALID_VALUE", `seed must be an integer, got ${seed}`);
@@ -47,7 +44,12 @@ export function createRng(seed: number): Rng {
   return rngFromState([mix(), mix(), mix(), mix()]);
 }
 
-/** Restores a generator saved with {@link Rng.state}. */
+/**
+ * Restores a generator saved with {@link Rng.state}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#rngFromState}
+ */
 export function rngFromState(saved: readonly [number, number, number, number]): Rng {
   const s = Uint32Array.from(saved);
   if (s[0] === 0 && s[1] === 0 && s[2] === 0 && s[3] === 0) s[0] = 1; // the all-zero state is a fixed point
@@ -95,7 +97,12 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** Fisher-Yates shuffle of `items` in place; returns it. */
+/**
+ * Fisher-Yates shuffle of `items` in place; returns it.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#shuffleInPlace}
+ */
 export function shuffleInPlace<
   T extends {
     /** Number of items. */

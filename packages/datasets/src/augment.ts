@@ -48,6 +48,8 @@ function checkOptions(shape: ImageShape, image: Uint8Array, options: AugmentOpti
  * @param rng - The only source of randomness.
  * @param options - Padding and flips.
  * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
+ * @example
+ * {@includeCode ./examples.test.ts#weakAugment}
  */
 export function weakAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
   checkOptions(shape, image, options);
@@ -76,6 +78,8 @@ export function weakAugment(image: Uint8Array, shape: ImageShape, rng: Rng, opti
  * @param rng - Source of the square's side and centre.
  * @param fill - Value written into the square.
  * @throws `SelmixError` `INVALID_VALUE` if `shape.width` or `shape.height` is not a positive integer.
+ * @example
+ * {@includeCode ./examples.test.ts#cutout}
  */
 export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 128): Uint8Array {
   const { height: h, width: w, channels: c } = shape;
@@ -101,6 +105,8 @@ export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 12
  * @param options - Padding, flips and RandAugment settings.
  * @returns A new image of the same shape.
  * @throws `SelmixError` `INVALID_SHAPE` if `image` does not hold `shape`, `INVALID_VALUE` for bad options.
+ * @example
+ * {@includeCode ./examples.test.ts#strongAugment}
  */
 export function strongAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
   let out = weakAugment(image, shape, rng, options);
@@ -116,6 +122,8 @@ export function strongAugment(image: Uint8Array, shape: ImageShape, rng: Rng, op
 /**
  * Names of the RandAugment subset: identity, autocontrast, equalize, brightness, contrast, sharpness, posterize,
  * solarize, rotate (±30°), shearX/Y (±0.3), translateX/Y (±30 %). Geometric ops use nearest-neighbour sampling.
+ * @example
+ * {@includeCode ./examples.test.ts#randAugmentOps}
  */
 export function randAugmentOps(): string[] {
   return Object.keys(RANDAUGMENT_OPS);

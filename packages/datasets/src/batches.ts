@@ -40,6 +40,8 @@ function toTensor(bytes: Uint8Array, count: number, dataset: Dataset): tf.Tensor
  * @returns `[indices.length, height, width, channels]`, float32.
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range, `INVALID_ARGUMENT` if `augment` is not
  *   `none` and no `rng` or `augmentOptions` are given.
+ * @example
+ * {@includeCode ./examples.test.ts#toFloatBatch}
  */
 export function toFloatBatch(
   dataset: Dataset,
@@ -100,6 +102,8 @@ export interface BatchIterator extends AsyncIterableIterator<Batch> {
  * @param options - Batch size, order, epochs and augmentation.
  * @throws `SelmixError` `INVALID_VALUE` if `batchSize` or `epochs` is not a positive integer (or `Infinity`)
  *   or an index is out of range; `INVALID_ARGUMENT` if `augment` is set without `augmentOptions`.
+ * @example
+ * {@includeCode ./examples.test.ts#createBatchIterator}
  */
 export function createBatchIterator(
   dataset: Dataset,

@@ -17,7 +17,12 @@ export interface CifarBatch {
 
 const PIXELS = 32 * 32;
 
-/** Record length in bytes of `variant`: 3073 (CIFAR-10) or 3074 (CIFAR-100). */
+/**
+ * Record length in bytes of `variant`: 3073 (CIFAR-10) or 3074 (CIFAR-100).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#cifarRecordSize}
+ */
 export function cifarRecordSize(variant: CifarVariant): number {
   return variant === "cifar10" ? 1 + 3 * PIXELS : 2 + 3 * PIXELS;
 }
@@ -33,6 +38,8 @@ export function cifarRecordSize(variant: CifarVariant): number {
  * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, its length is not a multiple of the
  *   record size (truncated), the record count differs from `expectedRecords`, or a label is out of range
  *   (0..9 for CIFAR-10; coarse 0..19 and fine 0..99 for CIFAR-100).
+ * @example
+ * {@includeCode ./examples.test.ts#parseCifar}
  */
 export function parseCifar(bytes: Uint8Array, variant: CifarVariant, name: string, expectedRecords?: number): CifarBatch {
   const recordSize = cifarRecordSize(variant);

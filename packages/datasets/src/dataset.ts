@@ -21,7 +21,12 @@ export interface Dataset {
   readonly classNames?: readonly string[];
 }
 
-/** Number of images in `dataset`. */
+/**
+ * Number of images in `dataset`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#datasetSize}
+ */
 export function datasetSize(dataset: Dataset): number {
   return dataset.labels.length;
 }
@@ -33,6 +38,8 @@ export function datasetSize(dataset: Dataset): number {
  * @param numClasses - Number of classes K.
  * @param indices - count only these samples (default: all).
  * @throws `SelmixError` `INVALID_VALUE` if a label is outside `-1..numClasses-1` or an index is out of range.
+ * @example
+ * {@includeCode ./examples.test.ts#classHistogram}
  */
 export function classHistogram(
   labels: ArrayLike<number>,
@@ -64,7 +71,12 @@ export function indicesByClass(labels: ArrayLike<number>, numClasses: number): n
   return out;
 }
 
-/** Bytes of one image, `height * width * channels`. */
+/**
+ * Bytes of one image, `height * width * channels`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#imageSize}
+ */
 export function imageSize(dataset: Pick<Dataset, "height" | "width" | "channels">): number {
   return dataset.height * dataset.width * dataset.channels;
 }

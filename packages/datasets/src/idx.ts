@@ -26,6 +26,8 @@ export function isGzip(bytes: Uint8Array): boolean {
  * @param name - file name used in error messages.
  * @throws `SelmixError` `CORRUPT_FILE` naming `name` if the magic, the data type, the number of dimensions
  *   or the length disagrees with the header (a truncated file, trailing bytes).
+ * @example
+ * {@includeCode ./examples.test.ts#parseIdx}
  */
 export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
   if (bytes.length < 4) throw new SelmixError("CORRUPT_FILE", `${name}: ${bytes.length} bytes is too short for an IDX header`);
@@ -61,6 +63,8 @@ export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
  * Encodes a uint8 IDX file (uncompressed). Used to write fixtures and subsets.
  *
  * @throws `SelmixError` `INVALID_SHAPE` if `data.length` is not the product of `dims`.
+ * @example
+ * {@includeCode ./examples.test.ts#encodeIdx}
  */
 export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
   const expected = dims.reduce((a, b) => a * b, 1);
@@ -101,6 +105,8 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
  *
  * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` (naming the file) if the gzip
  *   stream or the IDX content is corrupt or truncated.
+ * @example
+ * {@includeCode ./examples.test.ts#readIdx}
  */
 export async function readIdx(path: string): Promise<
   IdxArray & {
@@ -122,6 +128,8 @@ export async function readIdx(path: string): Promise<
  * @param classNames - Human-readable class names, indexed by label.
  * @throws `SelmixError` `CORRUPT_FILE` naming the files if the ranks, the record counts disagree or a label is
  *   outside `0..numClasses-1`.
+ * @example
+ * {@includeCode ./examples.test.ts#idxToDataset}
  */
 export function idxToDataset(
   images: IdxArray,

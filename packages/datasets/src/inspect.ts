@@ -11,7 +11,12 @@ import { readTarMembers } from "./tar.ts";
 /** File formats {@link inspectFile} recognises. */
 export type FileFormat = "idx" | "cifar10" | "cifar100" | "stl10-images" | "stl10-labels" | "tar";
 
-/** Every {@link FileFormat}. */
+/**
+ * Every {@link FileFormat}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#FILE_FORMATS}
+ */
 export const FILE_FORMATS: readonly FileFormat[] = ["idx", "cifar10", "cifar100", "stl10-images", "stl10-labels", "tar"];
 
 /** What {@link inspectFile} found. */
@@ -98,6 +103,8 @@ function reportBytes(file: string, format: Exclude<FileFormat, "tar" | "stl10-im
  * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` naming the file and the
  *   problem if it is truncated or corrupt, `PARSE_ERROR` if the format cannot be told, `INVALID_ARGUMENT` for an
  *   unknown `format`.
+ * @example
+ * {@includeCode ./examples.test.ts#inspectFile}
  */
 export async function inspectFile(path: string, format?: string): Promise<FileReport> {
   if (format !== undefined && !(FILE_FORMATS as readonly string[]).includes(format)) {

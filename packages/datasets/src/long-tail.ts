@@ -18,9 +18,7 @@ import { SelmixError } from "@selmix/core";
  * @throws `SelmixError` `INVALID_VALUE` if `head` is not a non-negative integer, `ratio` is not finite and
  *   > 0, or `numClasses` is not an integer >= 2.
  * @example
- * ```ts
- * longTailCounts(5000, 100, 10); // [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
- * ```
+ * {@includeCode ./examples.test.ts#longTailCounts}
  */
 export function longTailCounts(head: number, ratio: number, numClasses: number): number[] {
   if (!(Number.isSafeInteger(head) && head >= 0)) {

@@ -123,6 +123,8 @@ function poolOf(pools: { train: Dataset; test: Dataset; unlabeled?: Dataset }, p
  * @param seed - Seed of the splits (an integer).
  * @throws `SelmixError` `INVALID_ARGUMENT` when a class is too small for the profile, `INVALID_VALUE` for a
  *   bad seed.
+ * @example
+ * {@includeCode ./examples.test.ts#createManifest}
  */
 export function createManifest(source: Source, params: ProfileParams, seed: number): Manifest {
   const drawn = drawSplits(source, params, seed);
@@ -173,13 +175,20 @@ export function createManifest(source: Source, params: ProfileParams, seed: numb
   });
 }
 
-/** The manifest's JSON text: fixed key order, 2-space indentation, index lists on one line, final newline. */
+/**
+ * The manifest's JSON text: fixed key order, 2-space indentation, index lists on one line, final newline.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#serializeManifest}
+ */
 export function serializeManifest(manifest: Manifest): string {
   return `${stringifyCompact(manifest)}\n`;
 }
 
 /**
  * Writes `manifest` to `path` atomically (temporary file + rename; parent folders are created).
+ * @example
+ * {@includeCode ./examples.test.ts#writeManifest}
  */
 export function writeManifest(path: string, manifest: Manifest): void {
   writeFileAtomic(path, serializeManifest(manifest));
@@ -325,6 +334,8 @@ function parseUnchecked(value: unknown): Manifest {
  *
  * @throws `SelmixError` `PARSE_ERROR` naming the first bad field, `MISMATCH` if the `id` does not match the
  *   content (the file was edited by hand).
+ * @example
+ * {@includeCode ./examples.test.ts#parseManifest}
  */
 export function parseManifest(value: unknown): Manifest {
   try {
@@ -335,7 +346,12 @@ export function parseManifest(value: unknown): Manifest {
   }
 }
 
-/** {@link parseManifest} as a result: `{ success: true, data }` or `{ success: false, error }`. Never throws. */
+/**
+ * {@link parseManifest} as a result: `{ success: true, data }` or `{ success: false, error }`. Never throws.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#safeParseManifest}
+ */
 export function safeParseManifest(
   value: unknown,
 ):
@@ -364,6 +380,8 @@ export function safeParseManifest(
  *
  * @throws `SelmixError` `NOT_FOUND` if it cannot be read, `PARSE_ERROR` (naming the file) if it is not JSON or
  *   a field is invalid, `MISMATCH` if its id does not match its content.
+ * @example
+ * {@includeCode ./examples.test.ts#loadManifest}
  */
 export async function loadManifest(path: string): Promise<Manifest> {
   let text: string;
@@ -394,6 +412,8 @@ export async function loadManifest(path: string): Promise<Manifest> {
  * the labels.
  *
  * @throws `SelmixError` `MISMATCH` naming what differs.
+ * @example
+ * {@includeCode ./examples.test.ts#splitsFromManifest}
  */
 export function splitsFromManifest(source: Source, manifest: Manifest): Splits {
   const s = manifest.source;
@@ -442,6 +462,8 @@ export function splitsFromManifest(source: Source, manifest: Manifest): Splits {
  *
  * @throws `SelmixError` the codes of {@link loadSource}, and `MISMATCH` if the data differ from those the
  *   manifest was built from.
+ * @example
+ * {@includeCode ./examples.test.ts#materialize}
  */
 export async function materialize(manifest: Manifest, options: LoadSourceOptions = {}): Promise<Splits> {
   const s = manifest.source;
@@ -463,6 +485,8 @@ export async function materialize(manifest: Manifest, options: LoadSourceOptions
  * @param seed - Seed of the splits.
  * @param options - Where and how to load the source.
  * @throws `SelmixError` the codes of {@link loadSource} and {@link createManifest}.
+ * @example
+ * {@includeCode ./examples.test.ts#buildSplits}
  */
 export async function buildSplits(
   sourceName: string,

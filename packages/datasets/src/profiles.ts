@@ -3,7 +3,12 @@ import { SelmixError } from "@selmix/core";
 /** The paper's long-tail settings (method notes, section 8). */
 export type ProfileName = "supervised" | "semi-supervised" | "cifar100" | "stl10";
 
-/** Every {@link ProfileName}. */
+/**
+ * Every {@link ProfileName}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#PROFILE_NAMES}
+ */
 export const PROFILE_NAMES: readonly ProfileName[] = ["supervised", "semi-supervised", "cifar100", "stl10"];
 
 /** Resolved parameters of a long-tail profile, as recorded in a manifest. */
@@ -73,6 +78,8 @@ function checkRatio(name: string, value: number): number {
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown profile, `rho` and `rhoL` both given and different,
  *   or an unlabelled option on a profile without one; `INVALID_VALUE` for a count that is not an integer >= 0 or a
  *   ratio that is not finite and > 0.
+ * @example
+ * {@includeCode ./examples.test.ts#resolveProfile}
  */
 export function resolveProfile(name: string, options: ProfileOptions = {}): ProfileParams {
   if (!(PROFILE_NAMES as readonly string[]).includes(name)) {

@@ -13,7 +13,12 @@ import { readTarMembers } from "./tar.ts";
 /** The data sources {@link loadSource} knows. */
 export type SourceName = "mnist" | "fashion-mnist" | "cifar10" | "cifar100" | "stl10";
 
-/** Every {@link SourceName}, in documentation order. */
+/**
+ * Every {@link SourceName}, in documentation order.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#SOURCE_NAMES}
+ */
 export const SOURCE_NAMES: readonly SourceName[] = ["mnist", "fashion-mnist", "cifar10", "cifar100", "stl10"];
 
 /** One decoded source file and its content hash. */
@@ -79,7 +84,12 @@ export interface LoadSourceOptions {
   readonly strictCounts?: boolean;
 }
 
-/** Default location of the Debian package `dataset-fashion-mnist`. */
+/**
+ * Default location of the Debian package `dataset-fashion-mnist`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#DEBIAN_FASHION_MNIST_DIR}
+ */
 export const DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 
 const IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
@@ -313,6 +323,8 @@ async function loadStlSource(dataDir: string | undefined, options: LoadSourceOpt
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown source name, `NOT_FOUND` (saying which files to
  *   put where) if the files are missing, `CORRUPT_FILE` naming the file if one is truncated or corrupt,
  *   `CHECKSUM_MISMATCH` with `checksums: "strict"` if a decoded file differs from its known SHA-256.
+ * @example
+ * {@includeCode ./examples.test.ts#loadSource}
  */
 export async function loadSource(name: string, options: LoadSourceOptions = {}): Promise<Source> {
   if (!(SOURCE_NAMES as readonly string[]).includes(name)) {

@@ -30,6 +30,8 @@ export interface SplitPools {
  * profile has none) and validation.
  *
  * @throws `SelmixError` `INVALID_VALUE` from {@link longTailCounts}.
+ * @example
+ * {@includeCode ./examples.test.ts#profileCounts}
  */
 export function profileCounts(
   params: ProfileParams,
@@ -72,6 +74,8 @@ function sorted(values: number[]): Int32Array {
  * @throws `SelmixError` `INVALID_ARGUMENT` naming the class and the counts when a class has fewer training
  *   images than validation + labelled + unlabelled need, or when the profile wants STL-10's unlabelled split and
  *   `pools.unlabeled` is missing; `INVALID_VALUE` for a bad seed.
+ * @example
+ * {@includeCode ./examples.test.ts#drawSplits}
  */
 export function drawSplits(pools: SplitPools, params: ProfileParams, seed: number): SplitIndices {
   const k = pools.train.numClasses;

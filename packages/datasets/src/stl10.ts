@@ -2,7 +2,12 @@ import { createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { SelmixError } from "@selmix/core";
 
-/** Side of an STL-10 image. */
+/**
+ * Side of an STL-10 image.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#STL10_SIZE}
+ */
 export const STL10_SIZE = 96;
 const STL_IMAGE_BYTES = 3 * STL10_SIZE * STL10_SIZE;
 
@@ -72,6 +77,8 @@ export function convertStlImage(src: Uint8Array, srcOffset: number, size: number
  * @throws `SelmixError` `NOT_FOUND` if the file cannot be opened, `CORRUPT_FILE` naming it if its length is
  *   not a positive multiple of 27648 bytes or the count differs from `expectedRecords`, `INVALID_VALUE` if `size`
  *   does not divide 96 or `limit` is not a positive integer.
+ * @example
+ * {@includeCode ./examples.test.ts#readStl10Images}
  */
 export async function readStl10Images(path: string, options: Stl10ReadOptions = {}): Promise<Stl10Images> {
   const { size = STL10_SIZE, limit, expectedRecords } = options;
@@ -128,6 +135,8 @@ export async function readStl10Images(path: string, options: Stl10ReadOptions = 
  * @returns Labels 0..9, one per image.
  * @throws `SelmixError` `CORRUPT_FILE` naming the file if it is empty, the count differs from
  *   `expectedRecords`, or a label is outside 1..10.
+ * @example
+ * {@includeCode ./examples.test.ts#parseStl10Labels}
  */
 export function parseStl10Labels(bytes: Uint8Array, name: string, expectedRecords?: number): Uint8Array {
   if (bytes.length === 0) throw new SelmixError("CORRUPT_FILE", `${name}: empty STL-10 label file`);

@@ -29,6 +29,8 @@ function standardDeviation(g: Float64Array): number {
  * @param gain - row-major [K, K] gain matrix.
  * @returns row-major [K, K] probabilities summing to 1.
  * @throws `SelmixError` `INVALID_VALUE` if T is not > 0 or a gain is not finite.
+ * @example
+ * {@includeCode ./examples.test.ts#samplingDistribution}
  */
 export function samplingDistribution(gain: Float64Array, options: DistributionOptions = {}): Float64Array {
   const t = options.temperature ?? 0.1;
@@ -70,6 +72,9 @@ export function samplingDistribution(gain: Float64Array, options: DistributionOp
 /**
  * exp(entropy): how many pairs the distribution effectively spreads over (1 = a single pair, K² = uniform).
  * A diagnostic for a collapsed sampler.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#effectivePairs}
  */
 export function effectivePairs(distribution: Float64Array): number {
   let h = 0;
@@ -94,6 +99,8 @@ export interface PairValue {
  * @param numClasses - K.
  * @param count - How many entries to return.
  * @returns `(i, j, value)` of the largest entries.
+ * @example
+ * {@includeCode ./examples.test.ts#topPairs}
  */
 export function topPairs(matrix: Float64Array, numClasses: number, count: number): PairValue[] {
   // A short insertion-sorted list beats sorting all K² entries (1e6 at K = 1000) for the few pairs reports show.

@@ -164,6 +164,8 @@ function streamingEntry(p: Prepared, i: number, j: number, scratch: Float64Array
  * {@link gainMatrix} but with no factorisation; kept as the reference the fast form is tested against.
  *
  * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inputs of the wrong size or with NaN; `EMPTY_CLASS` with `prior: "validation"` when a class has no validation samples; `BACKEND_UNAVAILABLE` with `kernels: "wasm"` where WebAssembly SIMD is missing.
+ * @example
+ * {@includeCode ./examples.test.ts#gainMatrixStreaming}
  */
 export function gainMatrixStreaming(inputs: GainInputs, options: GainOptions = {}): GainResult {
   const p = prepare(inputs, options);
@@ -188,10 +190,7 @@ export function gainMatrixStreaming(inputs: GainInputs, options: GainOptions = {
  * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inputs of the wrong size or with NaN;
  *   `EMPTY_CLASS` with `prior: "validation"` when a class has no validation samples.
  * @example
- * ```ts
- * const { gain, linearization } = gainMatrix({ confusion, prototypes, weights, bias, dim, objective: createObjective("min-recall") });
- * const p = samplingDistribution(gain, { temperature: 0.1 });
- * ```
+ * {@includeCode ./examples.test.ts#gainMatrix}
  * @throws `SelmixError` `BACKEND_UNAVAILABLE` with `kernels: "wasm"` where WebAssembly SIMD is missing.
  */
 export function gainMatrix(inputs: GainInputs, options: GainOptions = {}): GainResult {

@@ -9,6 +9,8 @@
  * @param n - Rows of `b`.
  * @param k - Columns of `a` and `b`.
  * @returns Row-major [m, n].
+ * @example
+ * {@includeCode ./examples.test.ts#matmulTransposed}
  */
 export function matmulTransposed(a: Float64Array, b: Float64Array, m: number, n: number, k: number): Float64Array {
   const out = new Float64Array(m * n);
@@ -65,6 +67,8 @@ function dot(a: Float64Array, oa: number, b: Float64Array, ob: number, k: number
  * @param rows - Rows of `a`.
  * @param cols - Columns of `a`.
  * @returns Row-major [cols, rows].
+ * @example
+ * {@includeCode ./examples.test.ts#transpose}
  */
 export function transpose(a: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(rows * cols);

@@ -11,6 +11,8 @@ import { SelmixError } from "@selmix/core";
  * @returns row-major [numClasses, dim].
  * @throws `SelmixError` `INVALID_SHAPE` if sizes disagree; `INVALID_VALUE` for a bad label or a non-finite
  *   feature; `EMPTY_CLASS` naming the first class with no samples (its prototype would be undefined).
+ * @example
+ * {@includeCode ./examples.test.ts#classPrototypes}
  */
 export function classPrototypes(
   features: ArrayLike<number>,

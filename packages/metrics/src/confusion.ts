@@ -28,9 +28,7 @@ function checkEntries(values: ArrayLike<number>, k: number, name: string): void 
  * @throws `SelmixError` `INVALID_SHAPE` unless it is a square array with K >= 2;
  *   `INVALID_VALUE` if an entry is NaN, infinite or negative, or every entry is 0.
  * @example
- * ```ts
- * const cm = confusionMatrix([[8, 2], [1, 4]]);
- * ```
+ * {@includeCode ./examples.test.ts#confusionMatrix}
  */
 export function confusionMatrix(rows: unknown, name = "confusion"): ConfusionMatrix {
   if (!Array.isArray(rows)) throw new SelmixError("INVALID_SHAPE", `${name} must be a K x K array of rows`);
@@ -60,6 +58,8 @@ export function confusionMatrix(rows: unknown, name = "confusion"): ConfusionMat
  * @param name - Names the matrix in error messages.
  * @throws `SelmixError` `INVALID_SHAPE` if `values.length !== k * k` or k < 2; `INVALID_VALUE` as in
  *   {@link confusionMatrix}.
+ * @example
+ * {@includeCode ./examples.test.ts#fromValues}
  */
 export function fromValues(k: number, values: ArrayLike<number>, name = "confusion"): ConfusionMatrix {
   if (!Number.isInteger(k) || k < 2) throw new SelmixError("INVALID_SHAPE", `${name} needs K >= 2 classes, got ${k}`);
@@ -80,6 +80,8 @@ export function fromValues(k: number, values: ArrayLike<number>, name = "confusi
  * @param numClasses - Number of classes K (>= 2).
  * @throws `SelmixError` `INVALID_SHAPE` if the arrays differ in length or are empty; `INVALID_VALUE` if a
  *   label is not an integer in [0, K).
+ * @example
+ * {@includeCode ./examples.test.ts#confusionFromPredictions}
  */
 export function confusionFromPredictions(
   yTrue: ArrayLike<number>,
@@ -116,6 +118,8 @@ export function confusionFromPredictions(
  * @param probabilities - row-major [N, K] predicted probabilities.
  * @param numClasses - Number of classes K.
  * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` on inconsistent sizes, bad labels or values.
+ * @example
+ * {@includeCode ./examples.test.ts#softConfusion}
  */
 export function softConfusion(
   yTrue: ArrayLike<number>,
@@ -137,20 +141,35 @@ export function softConfusion(
   return fromValues(k, values, "soft confusion");
 }
 
-/** Total weight of the matrix. */
+/**
+ * Total weight of the matrix.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#total}
+ */
 export function total(cm: ConfusionMatrix): number {
   let s = 0;
   for (const v of cm.values) s += v;
   return s;
 }
 
-/** The joint form: the same matrix divided by its total, so it sums to 1. */
+/**
+ * The joint form: the same matrix divided by its total, so it sums to 1.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#normalize}
+ */
 export function normalize(cm: ConfusionMatrix): ConfusionMatrix {
   const t = total(cm);
   return { numClasses: cm.numClasses, values: cm.values.map((v) => v / t) };
 }
 
-/** Row sums (the class prior when the matrix is joint). */
+/**
+ * Row sums (the class prior when the matrix is joint).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#rowSums}
+ */
 export function rowSums(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;
   const out = new Float64Array(k);
@@ -158,7 +177,12 @@ export function rowSums(cm: ConfusionMatrix): Float64Array {
   return out;
 }
 
-/** Column sums. */
+/**
+ * Column sums.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#columnSums}
+ */
 export function columnSums(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;
   const out = new Float64Array(k);
@@ -171,6 +195,8 @@ export function columnSums(cm: ConfusionMatrix): Float64Array {
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples (an all-zero row): its recall is undefined,
  *   and silently treating it as 0 or 1 would bias every recall-based metric.
+ * @example
+ * {@includeCode ./examples.test.ts#recalls}
  */
 export function recalls(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;
@@ -181,7 +207,12 @@ export function recalls(cm: ConfusionMatrix): Float64Array {
   });
 }
 
-/** Per-class coverage: the fraction of all samples predicted as class j (column sums of the joint matrix). */
+/**
+ * Per-class coverage: the fraction of all samples predicted as class j (column sums of the joint matrix).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#coverages}
+ */
 export function coverages(cm: ConfusionMatrix): Float64Array {
   const t = total(cm);
   return columnSums(cm).map((c) => c / t);
@@ -189,12 +220,20 @@ export function coverages(cm: ConfusionMatrix): Float64Array {
 
 /**
  * Clips every entry to at least `floor` (the reference clips the joint matrix at 1e-7 before the gain).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#clip}
  */
 export function clip(cm: ConfusionMatrix, floor: number): ConfusionMatrix {
   return { numClasses: cm.numClasses, values: cm.values.map((v) => Math.max(v, floor)) };
 }
 
-/** The matrix as an array of rows (for JSON). */
+/**
+ * The matrix as an array of rows (for JSON).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#toRows}
+ */
 export function toRows(cm: ConfusionMatrix): number[][] {
   const k = cm.numClasses;
   return Array.from({ length: k }, (_, i) => Array.from(cm.values.subarray(i * k, (i + 1) * k)));

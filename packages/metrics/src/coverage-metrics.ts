@@ -2,12 +2,20 @@ import { SelmixError } from "@selmix/core";
 import { type ConfusionMatrix, coverages, total } from "./confusion.ts";
 import { argMin } from "./recall-metrics.ts";
 
-/** The reference's coverage target: coverage_j >= alpha / K with alpha = 0.95. */
+/**
+ * The reference's coverage target: coverage_j >= alpha / K with alpha = 0.95.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#DEFAULT_COVERAGE_ALPHA}
+ */
 export const DEFAULT_COVERAGE_ALPHA = 0.95;
 
 /**
  * Chain rule from coverage to the matrix: with cov_j = colsum_j / T,
  * ∂ψ/∂C[a][b] = (h_b − Σ_j h_j·cov_j) / T for h_j = ∂ψ/∂cov_j.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#gradientFromCoverageWeights}
  */
 export function gradientFromCoverageWeights(cm: ConfusionMatrix, weights: ArrayLike<number>): Float64Array {
   const k = cm.numClasses;
@@ -20,12 +28,22 @@ export function gradientFromCoverageWeights(cm: ConfusionMatrix, weights: ArrayL
   return grad;
 }
 
-/** The smallest coverage: the rarest predicted class's share of predictions. */
+/**
+ * The smallest coverage: the rarest predicted class's share of predictions.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#minCoverage}
+ */
 export function minCoverage(cm: ConfusionMatrix): number {
   return Math.min(...coverages(cm));
 }
 
-/** ∂ minCoverage / ∂C (the first least-covered class on ties). */
+/**
+ * ∂ minCoverage / ∂C (the first least-covered class on ties).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#minCoverageGradient}
+ */
 export function minCoverageGradient(cm: ConfusionMatrix): Float64Array {
   const w = new Float64Array(cm.numClasses);
   w[argMin(coverages(cm))] = 1;
@@ -38,6 +56,8 @@ export function minCoverageGradient(cm: ConfusionMatrix): Float64Array {
  * @param alpha - Coverage target fraction in (0, 1]; the target per class is alpha / K.
  * @returns Deficit per class, `[K]`.
  * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
+ * @example
+ * {@includeCode ./examples.test.ts#coverageDeficits}
  */
 export function coverageDeficits(cm: ConfusionMatrix, alpha: number = DEFAULT_COVERAGE_ALPHA): Float64Array {
   if (!(alpha > 0 && alpha <= 1)) throw new SelmixError("INVALID_VALUE", `coverage alpha must be in (0, 1], got ${alpha}`);
@@ -53,6 +73,8 @@ export function coverageDeficits(cm: ConfusionMatrix, alpha: number = DEFAULT_CO
  * @param cm - The confusion matrix.
  * @param alpha - Coverage target fraction in (0, 1]. @defaultValue 0.95
  * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
+ * @example
+ * {@includeCode ./examples.test.ts#penalizedByCoverage}
  */
 export function penalizedByCoverage(base: number, cm: ConfusionMatrix, alpha?: number): number {
   const penalty = coverageDeficits(cm, alpha).reduce((a, b) => a + b, 0);
@@ -68,6 +90,8 @@ export function penalizedByCoverage(base: number, cm: ConfusionMatrix, alpha?: n
  * @param alpha - Coverage target fraction in (0, 1]. @defaultValue 0.95
  * @returns ∂/∂C, row-major [K, K].
  * @throws `SelmixError` `INVALID_VALUE` if `alpha` is not in (0, 1].
+ * @example
+ * {@includeCode ./examples.test.ts#penalizedByCoverageGradient}
  */
 export function penalizedByCoverageGradient(
   base: number,

@@ -13,7 +13,12 @@ export type HeadTailSplit =
       readonly tail: readonly number[];
     };
 
-/** The reference split: classes with index < floor(0.9·K) are head (classes are sorted by training frequency). */
+/**
+ * The reference split: classes with index < floor(0.9·K) are head (classes are sorted by training frequency).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#DEFAULT_HEAD_FRACTION}
+ */
 export const DEFAULT_HEAD_FRACTION = 0.9;
 
 /** Resolved head/tail membership. */
@@ -29,6 +34,8 @@ export interface HeadTailGroups {
  *
  * @throws `SelmixError` `INVALID_VALUE` if the fraction leaves either group empty;
  *   `INVALID_ARGUMENT` if explicit groups overlap, miss a class, or name a class outside [0, K).
+ * @example
+ * {@includeCode ./examples.test.ts#headTailGroups}
  */
 export function headTailGroups(numClasses: number, split: HeadTailSplit = { headFraction: DEFAULT_HEAD_FRACTION }): HeadTailGroups {
   if ("headFraction" in split) {

@@ -58,10 +58,7 @@ export interface MetricOptions {
  * A built-in {@link Metric} by name.
  *
  * @example
- * ```ts
- * const m = metric("h-mean");
- * m.value(confusionMatrix([[8, 2], [1, 4]])); // 0.8
- * ```
+ * {@includeCode ./examples.test.ts#metric}
  */
 export function metric(name: MetricName, options: MetricOptions = {}): Metric {
   const { split, coverageAlpha } = options;
@@ -101,7 +98,12 @@ export function metric(name: MetricName, options: MetricOptions = {}): Metric {
   }
 }
 
-/** Every built-in metric name, in a stable order. */
+/**
+ * Every built-in metric name, in a stable order.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#METRIC_NAMES}
+ */
 export const METRIC_NAMES: readonly MetricName[] = [
   "accuracy",
   "mean-recall",
@@ -141,6 +143,8 @@ export interface MetricReport {
  * Evaluates every reported metric at once.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#evaluateMetrics}
  */
 export function evaluateMetrics(cm: ConfusionMatrix, split?: HeadTailSplit): MetricReport {
   return {

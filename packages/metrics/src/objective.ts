@@ -33,5 +33,10 @@ export interface Objective {
   linearize(cm: ConfusionMatrix, previous?: ObjectiveState): Linearization;
 }
 
-/** The reference clips the joint confusion matrix at this value before computing derivatives and the gain. */
+/**
+ * The reference clips the joint confusion matrix at this value before computing derivatives and the gain.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#CONFUSION_CLIP}
+ */
 export const CONFUSION_CLIP = 1e-7;

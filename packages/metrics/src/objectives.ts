@@ -15,7 +15,12 @@ export type ObjectiveName =
   | "mean-recall-min-coverage"
   | "h-mean-min-coverage";
 
-/** Every built-in objective name. */
+/**
+ * Every built-in objective name.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#OBJECTIVE_NAMES}
+ */
 export const OBJECTIVE_NAMES: readonly ObjectiveName[] = [
   "mean-recall",
   "min-recall",
@@ -116,6 +121,8 @@ function gMeanDerivative(joint: ConfusionMatrix): Float64Array {
  * @param tau - Temperature τ of the saturation (> 0).
  * @param lambdaMax - Upper bound λ_max of every multiplier.
  * @returns λ per class, `[K]`.
+ * @example
+ * {@includeCode ./examples.test.ts#coverageMultipliers}
  */
 export function coverageMultipliers(cm: ConfusionMatrix, alpha: number, tau: number, lambdaMax: number): Float64Array {
   const target = alpha / cm.numClasses;
@@ -141,10 +148,7 @@ function withCoverage(base: Float64Array, lambdas: Float64Array): Linearization 
  *
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown name; `INVALID_VALUE` for a bad option.
  * @example
- * ```ts
- * const objective = createObjective("min-recall");
- * const { derivative, normalizer, state } = objective.linearize(confusionMatrix([[8, 2], [1, 4]]));
- * ```
+ * {@includeCode ./examples.test.ts#createObjective}
  */
 export function createObjective(name: ObjectiveName, options: ObjectiveOptions = {}): Objective {
   const rate = positive("rate", options.rate ?? 50);
@@ -230,7 +234,12 @@ export function createObjective(name: ObjectiveName, options: ObjectiveOptions =
   }
 }
 
-/** True when `name` is a built-in objective name. */
+/**
+ * True when `name` is a built-in objective name.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#isObjectiveName}
+ */
 export function isObjectiveName(name: string): name is ObjectiveName {
   return (OBJECTIVE_NAMES as readonly string[]).includes(name);
 }

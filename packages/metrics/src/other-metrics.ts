@@ -1,7 +1,12 @@
 import { SelmixError } from "@selmix/core";
 import { type ConfusionMatrix, columnSums, rowSums, total } from "./confusion.ts";
 
-/** Fraction of samples on the diagonal. */
+/**
+ * Fraction of samples on the diagonal.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#accuracy}
+ */
 export function accuracy(cm: ConfusionMatrix): number {
   const k = cm.numClasses;
   let trace = 0;
@@ -9,7 +14,12 @@ export function accuracy(cm: ConfusionMatrix): number {
   return trace / total(cm);
 }
 
-/** ∂ accuracy / ∂C = (δ_ab − accuracy) / T. */
+/**
+ * ∂ accuracy / ∂C = (δ_ab − accuracy) / T.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#accuracyGradient}
+ */
 export function accuracyGradient(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;
   const acc = accuracy(cm);
@@ -31,6 +41,8 @@ function f1Parts(cm: ConfusionMatrix): { rows: Float64Array; cols: Float64Array 
  * Macro-averaged F1: mean over classes of 2·C[i][i] / (row_i + col_i).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#macroF1}
  */
 export function macroF1(cm: ConfusionMatrix): number {
   const k = cm.numClasses;
@@ -45,6 +57,8 @@ export function macroF1(cm: ConfusionMatrix): number {
  * ∂/∂C[a][b] = (1/K)·(2δ_ab/s_a − F_a/s_a − F_b/s_b).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#macroF1Gradient}
  */
 export function macroF1Gradient(cm: ConfusionMatrix): Float64Array {
   const k = cm.numClasses;

@@ -23,6 +23,8 @@ export interface PluginObjectiveOptions {
  * @param relativeStep - Relative finite-difference step h.
  * @returns ∂ψ/∂C, row-major [K, K].
  * @throws `SelmixError` `INVALID_VALUE` if `psi` returns a non-finite value near `cm`.
+ * @example
+ * {@includeCode ./examples.test.ts#numericDerivative}
  */
 export function numericDerivative(psi: (cm: ConfusionMatrix) => number, cm: ConfusionMatrix, relativeStep = 1e-5): Float64Array {
   const k = cm.numClasses;
@@ -61,13 +63,7 @@ export function numericDerivative(psi: (cm: ConfusionMatrix) => number, cm: Conf
  *
  * @throws `SelmixError` `INVALID_VALUE` if ψ is not finite at or near C.
  * @example
- * ```ts
- * // recall of class 3 plus half the recall of class 7
- * const objective = pluginObjective({
- *   name: "class-3-and-7",
- *   psi: (cm) => { const r = recalls(cm); return r[3]! + 0.5 * r[7]!; },
- * });
- * ```
+ * {@includeCode ./examples.test.ts#pluginObjective}
  */
 export function pluginObjective(options: PluginObjectiveOptions): Objective {
   const { name, psi, relativeStep } = options;

@@ -8,6 +8,8 @@ import { type HeadTailSplit, headTailGroups } from "./head-tail.ts";
  * @param weights - ∂ψ/∂r_a per class, `[K]`.
  * @returns ∂ψ/∂C, row-major [K, K].
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#gradientFromRecallWeights}
  */
 export function gradientFromRecallWeights(cm: ConfusionMatrix, weights: ArrayLike<number>): Float64Array {
   const k = cm.numClasses;
@@ -22,7 +24,12 @@ export function gradientFromRecallWeights(cm: ConfusionMatrix, weights: ArrayLik
   return grad;
 }
 
-/** Index of the smallest entry (the first one on ties). */
+/**
+ * Index of the smallest entry (the first one on ties).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#argMin}
+ */
 export function argMin(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! < values[best]!) best = i;
@@ -33,6 +40,8 @@ export function argMin(values: ArrayLike<number>): number {
  * Mean of per-class recall (balanced accuracy, sklearn's `balanced_accuracy_score`).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#meanRecall}
  */
 export function meanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
@@ -43,6 +52,8 @@ export function meanRecall(cm: ConfusionMatrix): number {
  * ∂ meanRecall / ∂C.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#meanRecallGradient}
  */
 export function meanRecallGradient(cm: ConfusionMatrix): Float64Array {
   return gradientFromRecallWeights(cm, new Float64Array(cm.numClasses).fill(1 / cm.numClasses));
@@ -52,6 +63,8 @@ export function meanRecallGradient(cm: ConfusionMatrix): Float64Array {
  * The worst class's recall.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#minRecall}
  */
 export function minRecall(cm: ConfusionMatrix): number {
   return Math.min(...recalls(cm));
@@ -61,6 +74,8 @@ export function minRecall(cm: ConfusionMatrix): number {
  * A (sub)gradient of minRecall: the gradient of the recall of the worst class (the first one on ties).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#minRecallGradient}
  */
 export function minRecallGradient(cm: ConfusionMatrix): Float64Array {
   const w = new Float64Array(cm.numClasses);
@@ -72,6 +87,8 @@ export function minRecallGradient(cm: ConfusionMatrix): Float64Array {
  * Harmonic mean of per-class recall, K / Σ 1/r_i; 0 as soon as one recall is 0 (scipy's `hmean` convention).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#hMeanRecall}
  */
 export function hMeanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
@@ -85,6 +102,8 @@ export function hMeanRecall(cm: ConfusionMatrix): number {
  * With two or more zero recalls, raising one leaves H at 0, so the gradient is 0.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#hMeanRecallGradient}
  */
 export function hMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
   const r = recalls(cm);
@@ -100,6 +119,8 @@ export function hMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
  * Geometric mean of per-class recall, (Π r_i)^(1/K); 0 as soon as one recall is 0.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#gMeanRecall}
  */
 export function gMeanRecall(cm: ConfusionMatrix): number {
   const r = recalls(cm);
@@ -113,6 +134,8 @@ export function gMeanRecall(cm: ConfusionMatrix): number {
  * its gain is then 0 everywhere and sampling falls back to uniform.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples.
+ * @example
+ * {@includeCode ./examples.test.ts#gMeanRecallGradient}
  */
 export function gMeanRecallGradient(cm: ConfusionMatrix): Float64Array {
   const r = recalls(cm);
@@ -130,6 +153,8 @@ function groupMean(r: Float64Array, group: readonly number[]): number {
  * Mean recall of the head classes and of the tail classes.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ * @example
+ * {@includeCode ./examples.test.ts#headTailRecall}
  */
 export function headTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): {
   /** Mean recall of the head classes. */
@@ -146,6 +171,8 @@ export function headTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): {
  * min(mean head recall, mean tail recall); head = first 90% of classes by default.
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ * @example
+ * {@includeCode ./examples.test.ts#minHeadTailRecall}
  */
 export function minHeadTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): number {
   const { head, tail } = headTailRecall(cm, split);
@@ -156,6 +183,8 @@ export function minHeadTailRecall(cm: ConfusionMatrix, split?: HeadTailSplit): n
  * ∂ minHeadTailRecall / ∂C: the gradient of the smaller group mean (the head on a tie).
  *
  * @throws `SelmixError` `EMPTY_CLASS` if a class has no samples; `INVALID_VALUE` / `INVALID_ARGUMENT` if `split` is invalid (see {@link headTailGroups}).
+ * @example
+ * {@includeCode ./examples.test.ts#minHeadTailRecallGradient}
  */
 export function minHeadTailRecallGradient(cm: ConfusionMatrix, split?: HeadTailSplit): Float64Array {
   const groups = headTailGroups(cm.numClasses, split);

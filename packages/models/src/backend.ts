@@ -9,7 +9,12 @@ export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 /** A backend to ask {@link initBackend} for; `"auto"` tries every {@link BackendName} in order. */
 export type BackendChoice = BackendName | "auto";
 
-/** The order `"auto"` tries. */
+/**
+ * The order `"auto"` tries.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#BACKEND_ORDER}
+ */
 export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 /** One attempt made by {@link initBackend}. */
@@ -91,10 +96,7 @@ function parseChoice(value: string, source: string): BackendChoice {
  * @throws `SelmixError` `INVALID_ARGUMENT` if the name (or `SELMIX_BACKEND`) is not a {@link BackendChoice};
  *   `BACKEND_UNAVAILABLE` if the named backend, or under `"auto"` every backend, fails to start.
  * @example
- * ```ts
- * const { name, tried } = await initBackend();           // "wasm" on a machine without tfjs-node
- * await initBackend({ name: "cpu" });                    // exactly cpu, or throw
- * ```
+ * {@includeCode ./examples.test.ts#initBackend}
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const env = options.env ?? process.env;
@@ -129,6 +131,9 @@ let currentBackend: BackendName | undefined;
 /**
  * The backend chosen by the last successful {@link initBackend}, or `undefined` before one (or when something else
  * switched backends since; the value is then checked against `tf.getBackend()`).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#activeBackend}
  */
 export function activeBackend(): BackendName | undefined {
   if (currentBackend === undefined) return undefined;

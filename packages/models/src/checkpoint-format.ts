@@ -3,9 +3,19 @@ import { SelmixError } from "@selmix/core";
 import type { NamedArray } from "./layers/params.ts";
 import type { ModelArch } from "./model.ts";
 
-/** Magic bytes at the start of every checkpoint file. */
+/**
+ * Magic bytes at the start of every checkpoint file.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#CHECKPOINT_MAGIC}
+ */
 export const CHECKPOINT_MAGIC = "SELMIXCK";
-/** The format version written by {@link encodeCheckpoint}. */
+/**
+ * The format version written by {@link encodeCheckpoint}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#CHECKPOINT_VERSION}
+ */
 export const CHECKPOINT_VERSION = 1;
 
 /** A JSON value (for {@link CheckpointMetadata.extra}). */
@@ -107,6 +117,8 @@ function tableOf(arrays: readonly NamedArray[], start: number, what: string): Te
  * @returns The file's bytes.
  * @throws `SelmixError` `INVALID_SHAPE` if an array's length does not match its shape;
  *   `INVALID_ARGUMENT` if a name repeats.
+ * @example
+ * {@includeCode ./examples.test.ts#encodeCheckpoint}
  */
 export function encodeCheckpoint(
   metadata: CheckpointMetadata,
@@ -182,6 +194,8 @@ function readTable(value: unknown, payloadBytes: number, source: string, what: s
  * @param source - file name for error messages.
  * @throws `SelmixError` `CORRUPT_FILE` if the magic, version, header or length is wrong, or a SHA-256 does not
  *   match (any flipped bit is caught by the trailer).
+ * @example
+ * {@includeCode ./examples.test.ts#decodeCheckpoint}
  */
 export function decodeCheckpoint(bytes: Uint8Array, source = "checkpoint"): CheckpointData {
   if (bytes.length < PREAMBLE + TRAILER) throw corrupt(source, `only ${bytes.length} bytes`);

@@ -29,6 +29,8 @@ export interface SaveCheckpointOptions {
  * @returns the metadata written.
  * @throws `SelmixError` `INVALID_VALUE` if `step` is not a non-negative integer; `INVALID_SHAPE` /
  *   `INVALID_ARGUMENT` for malformed optimizer tensors. File-system errors propagate as they are.
+ * @example
+ * {@includeCode ./examples.test.ts#saveCheckpoint}
  */
 export function saveCheckpoint(path: string, model: Model, options: SaveCheckpointOptions = {}): CheckpointMetadata {
   const step = options.step ?? 0;
@@ -50,6 +52,8 @@ export function saveCheckpoint(path: string, model: Model, options: SaveCheckpoi
  *
  * @throws `SelmixError` `NOT_FOUND` if the file does not exist; `CORRUPT_FILE` if it is truncated, damaged
  *   or not a checkpoint.
+ * @example
+ * {@includeCode ./examples.test.ts#readCheckpoint}
  */
 export function readCheckpoint(path: string): CheckpointData {
   let bytes: Uint8Array;
@@ -69,6 +73,8 @@ export function readCheckpoint(path: string): CheckpointData {
  * and shapes.
  *
  * @throws `SelmixError` `MISMATCH` naming the first difference.
+ * @example
+ * {@includeCode ./examples.test.ts#assertCheckpointMatches}
  */
 export function assertCheckpointMatches(checkpoint: CheckpointData, model: Model): void {
   const m = checkpoint.metadata;
@@ -99,6 +105,8 @@ export function assertCheckpointMatches(checkpoint: CheckpointData, model: Model
  *
  * @throws `SelmixError` `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` as
  *   {@link assertCheckpointMatches}.
+ * @example
+ * {@includeCode ./examples.test.ts#loadCheckpoint}
  */
 export function loadCheckpoint(path: string, model: Model): CheckpointData {
   const checkpoint = readCheckpoint(path);
@@ -112,6 +120,8 @@ export function loadCheckpoint(path: string, model: Model): CheckpointData {
  *
  * @throws `SelmixError` `NOT_FOUND`, `CORRUPT_FILE` as {@link readCheckpoint}; `MISMATCH` if the
  *   checkpoint's weights do not fit its own architecture (written by another version).
+ * @example
+ * {@includeCode ./examples.test.ts#modelFromCheckpoint}
  */
 export function modelFromCheckpoint(path: string): {
   /** The rebuilt model, with the checkpoint's weights. */

@@ -30,7 +30,12 @@ const BUILDERS: Record<ModelArch, { build: BackboneBuilder; minSide: number }> =
   "wrn-28-2": { build: buildWrn28x2, minSide: 4 },
 };
 
-/** The architectures {@link createModel} accepts. */
+/**
+ * The architectures {@link createModel} accepts.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#MODEL_ARCHS}
+ */
 export const MODEL_ARCHS: readonly ModelArch[] = ["mlp", "cnn", "resnet32", "wrn-28-2"];
 
 function shapeText(shape: readonly number[]): string {
@@ -52,10 +57,7 @@ function shapeText(shape: readonly number[]): string {
  *   three positive integers (spatial sides ≥ 8 for `cnn`, ≥ 4 for the ResNets); `INVALID_VALUE` if `numClasses` is
  *   not an integer ≥ 2 or `seed` not an integer.
  * @example
- * ```ts
- * const model = createModel({ arch: "cnn", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
- * const logits = tf.tidy(() => model.logits(x, false));
- * ```
+ * {@includeCode ./examples.test.ts#createModel}
  */
 export function createModel(options: CreateModelOptions): Model {
   const { arch, numClasses, seed } = options;

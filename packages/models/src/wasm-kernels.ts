@@ -311,6 +311,9 @@ function maxPoolGrad(): tf.KernelFunc {
  * internals (`makeTensorFromTensorInfo`, `backend.incRef`), hence the exact tfjs pin.
  *
  * @returns the level now in effect.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#registerWasmTrainingKernels}
  */
 export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): WasmKernelLevel {
   if (level === "none" || registeredLevel === "fast" || registeredLevel === level) return registeredLevel;
@@ -332,7 +335,12 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
   return registeredLevel;
 }
 
-/** The level registered so far in this process. */
+/**
+ * The level registered so far in this process.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#wasmTrainingKernelLevel}
+ */
 export function wasmTrainingKernelLevel(): WasmKernelLevel {
   return registeredLevel;
 }

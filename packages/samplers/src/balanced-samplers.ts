@@ -30,10 +30,7 @@ export interface IndexSampler {
  *   [0, K) or an index is negative; `INVALID_SHAPE` if `labels` and `indices` differ in length; `EMPTY_CLASS` if the
  *   pool is empty.
  * @example
- * ```ts
- * const sampler = createClassBalancedSampler({ pool: { indices, labels }, numClasses: 10, rng: createRng(0) });
- * const batch = sampler.sample(64); // dataset indices
- * ```
+ * {@includeCode ./examples.test.ts#createClassBalancedSampler}
  */
 export function createClassBalancedSampler(options: ClassBalancedSamplerOptions): IndexSampler {
   const { numClasses: k, rng } = options;
@@ -108,10 +105,7 @@ export interface InstanceBalancedSampler extends IndexSampler {
  * @throws `SelmixError` `EMPTY_CLASS` if the pool is empty; `INVALID_VALUE` if an index is negative or `resume`
  *   has an offset outside [0, N]; `INVALID_ARGUMENT` if `resume` is given with `replacement: true`.
  * @example
- * ```ts
- * const sampler = createInstanceBalancedSampler({ pool: { indices }, rng: createRng(0) });
- * const batch = sampler.sample(64);
- * ```
+ * {@includeCode ./examples.test.ts#createInstanceBalancedSampler}
  */
 export function createInstanceBalancedSampler(options: InstanceBalancedSamplerOptions): InstanceBalancedSampler {
   const { rng, replacement = false, resume } = options;

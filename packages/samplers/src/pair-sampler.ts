@@ -89,9 +89,7 @@ function normalisedCopy(distribution: ArrayLike<number>, k: number): Float64Arra
  * @throws `SelmixError` `INVALID_VALUE` if `numClasses` is not an integer >= 1, or an entry of `distribution`
  *   is NaN, infinite or negative, or they sum to 0; `INVALID_SHAPE` if `distribution.length !== numClasses²`.
  * @example
- * ```ts
- * withExploration(Float64Array.of(1, 0, 0, 0), 2); // [0.75, 0.08333, 0.08333, 0.08333]
- * ```
+ * {@includeCode ./examples.test.ts#withExploration}
  */
 export function withExploration(distribution: ArrayLike<number>, numClasses: number): Float64Array {
   checkNumClasses(numClasses);
@@ -133,16 +131,7 @@ function presentClasses(index: ClassIndex): string {
  *   `EMPTY_CLASS` if no pair (i, j) with positive probability has a class-i sample in the first pool and a class-j
  *   sample in the partner pool (always the case when a pool is empty).
  * @example
- * ```ts
- * const sampler = createPairSampler({
- *   distribution: p, // K*K, row-major
- *   numClasses: k,
- *   first: { indices: labelledIdx, labels: labelledY },
- *   partner: pseudoLabelPool(unlabelledIdx, { probabilities, numClasses: k }),
- *   rng: createRng(0),
- * });
- * const { first, partner, firstClass } = sampler.sample(64);
- * ```
+ * {@includeCode ./examples.test.ts#createPairSampler}
  */
 export function createPairSampler(options: PairSamplerOptions): PairSampler {
   const { numClasses: k, rng, exploration = true } = options;
@@ -232,6 +221,8 @@ export type UniformPairSamplerOptions = Omit<PairSamplerOptions, "distribution" 
  * class. So the first sample is class-balanced, not instance-balanced. Exploration changes nothing for a uniform P.
  *
  * @throws `SelmixError` as {@link createPairSampler}.
+ * @example
+ * {@includeCode ./examples.test.ts#createUniformPairSampler}
  */
 export function createUniformPairSampler(options: UniformPairSamplerOptions): PairSampler {
   checkNumClasses(options.numClasses);

@@ -42,13 +42,7 @@ export interface PseudoLabelOptions {
  *   integer >= 0 (the sampler checks it is < K), `threshold` is outside [0, 1], or an index is negative;
  *   `INVALID_ARGUMENT` if `threshold` is given with `classes` (they carry no confidence).
  * @example
- * ```ts
- * const partner = pseudoLabelPool(
- *   unlabelledIdx,
- *   { probabilities: softmaxOutputs, numClasses: 10 }, // model predictions, never ground truth
- *   { threshold: 0.95 },
- * );
- * ```
+ * {@includeCode ./examples.test.ts#pseudoLabelPool}
  */
 export function pseudoLabelPool(
   indices: Int32Array,

@@ -14,7 +14,12 @@ export interface Ema {
   dispose(): void;
 }
 
-/** Starts an EMA of `model`'s weights with decay `decay` (0.999 in FixMatch). */
+/**
+ * Starts an EMA of `model`'s weights with decay `decay` (0.999 in FixMatch).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#createEma}
+ */
 export function createEma(model: Model, decay: number): Ema {
   let shadow = model.getWeights().map((w) => ({ ...w, values: Float32Array.from(w.values) }));
   return {

@@ -23,6 +23,9 @@ export interface Predictions {
  * @param indices - Samples of `dataset` to predict.
  * @param options - Batch size (default 256); `withFeatures` also returns the backbone features.
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#predict}
  */
 export async function predict(
   model: Model,
@@ -78,6 +81,9 @@ export interface Evaluation {
  * @param indices - Samples of `dataset` to evaluate.
  * @param options - Batch size (default 256) and the head/tail split of the report.
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range; `INVALID_SHAPE` if `indices` is empty; `EMPTY_CLASS` if a class has no sample among `indices`; `INVALID_VALUE` / `INVALID_ARGUMENT` for a bad `split`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#evaluate}
  */
 export async function evaluate(
   model: Model,

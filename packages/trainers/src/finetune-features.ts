@@ -129,6 +129,9 @@ function checkInputs(data: FeatureData, head: HeadParameters): void {
  *   setting, a label outside [0, numClasses), a non-finite feature or head value, or a loss that becomes
  *   non-finite; `INVALID_SHAPE` when an array does not match `numClasses`/`dim` (the message names it);
  *   `EMPTY_CLASS` when a class has no validation sample or no pool holds a usable class.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#finetuneFeatures}
  */
 export async function finetuneFeatures(
   data: FeatureData,

@@ -66,7 +66,12 @@ export interface FinetuneConfig {
   readonly seed: number;
 }
 
-/** The reference's fine-tuning settings for `objective`, adapted to `mode`. */
+/**
+ * The reference's fine-tuning settings for `objective`, adapted to `mode`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#defaultFinetuneConfig}
+ */
 export function defaultFinetuneConfig(objective: ObjectiveName, mode: "full" | "head-only" = "full"): FinetuneConfig {
   return {
     objective,
@@ -241,6 +246,9 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
  * @param io - Checkpoints, diagnostics, progress and test hooks.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `EMPTY_CLASS` when a class has no validation
  *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#finetune}
  */
 export async function finetune(model: Model, data: FinetuneData, config: FinetuneConfig, io: FinetuneIo = {}): Promise<FinetuneResult> {
   validateFinetuneConfig(config);

@@ -61,6 +61,9 @@ export interface FixMatchConfig {
  *
  * On a GPU, use the reference configs: WRN-28-2, B = 64, mu = 2 (`uratio: 2`), `steps: 2 ** 20` (1,048,576),
  * `evalEvery: 5000`. The FixMatch paper itself uses mu = 7.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#DEFAULT_FIXMATCH_CONFIG}
  */
 export const DEFAULT_FIXMATCH_CONFIG: FixMatchConfig = {
   method: "fixmatch-la",
@@ -223,6 +226,9 @@ export function fixMatchLoss(
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
  *   labelled or unlabelled pool is empty; `MISMATCH` if the pools' image shapes differ or when resuming a
  *   checkpoint of another model.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#pretrainFixMatch}
  */
 export async function pretrainFixMatch(
   model: Model,

@@ -40,6 +40,9 @@ export function softmaxInPlace(logits: Float64Array): number {
 
 /**
  * Probabilities and arg-max of the head on N cached feature vectors (row-major [N, d]).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#headPredict}
  */
 export function headPredict(head: LinearHead, features: Float32Array): {
   /** Softmax probabilities, row-major [N, K]. */
@@ -74,6 +77,9 @@ export function headPredict(head: LinearHead, features: Float32Array): {
  * @param lr - Learning rate.
  * @param weightDecay - L2 weight decay of W.
  * @returns Mean cross-entropy of the batch before the step.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#headSgdStep}
  */
 export function headSgdStep(
   head: LinearHead,

@@ -7,6 +7,9 @@ import * as tf from "@tensorflow/tfjs-core";
  * @param logits - `[B, K]`.
  * @param labels - Integer classes, `[B]`.
  * @param logAdjustment - Added to every row of the logits, `[K]`.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#crossEntropy}
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, logAdjustment?: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
@@ -17,7 +20,12 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, logAdjust
   });
 }
 
-/** τ·log(class prior) from per-class counts (classes with no sample get log of a tiny prior). */
+/**
+ * τ·log(class prior) from per-class counts (classes with no sample get log of a tiny prior).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#logPriorAdjustment}
+ */
 export function logPriorAdjustment(counts: readonly number[], tau: number): Float32Array {
   const total = counts.reduce((a, b) => a + b, 0);
   return Float32Array.from(counts, (c) => tau * Math.log(Math.max(c, 1e-3) / total));

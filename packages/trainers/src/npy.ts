@@ -5,7 +5,12 @@ import { writeFileAtomic } from "@selmix/core/node";
 /** The `descr` values {@link parseNpy} reads: little-endian floats and integers (bytes have no byte order). */
 export type NpyDtype = "<f4" | "<f8" | "<i8" | "<i4" | "<i2" | "|i1" | "|u1";
 
-/** Every {@link NpyDtype}. */
+/**
+ * Every {@link NpyDtype}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#NPY_DTYPES}
+ */
 export const NPY_DTYPES: readonly NpyDtype[] = ["<f4", "<f8", "<i8", "<i4", "<i2", "|i1", "|u1"];
 
 /** A decoded `.npy` array: floats stay at their precision, every integer type becomes Int32Array. */
@@ -148,6 +153,9 @@ function decodeData(bytes: Uint8Array, dtype: NpyDtype, count: number, name: str
  * @throws `SelmixError` `CORRUPT_FILE` for a bad magic string, a truncated header or data, or bytes after the
  *   data; `PARSE_ERROR` for an unsupported version, a malformed header, an unsupported or big-endian dtype or
  *   Fortran order; `INVALID_SHAPE` for a shape that is not 1-D or 2-D; `INVALID_VALUE` for an int64 outside int32.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#parseNpy}
  */
 export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (MAGIC.some((b, j) => bytes[j] !== b)) {
@@ -198,6 +206,9 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
  * Reads a NumPy `.npy` file (see {@link parseNpy}).
  *
  * @throws `SelmixError` `NOT_FOUND` when the file cannot be read; the codes of {@link parseNpy}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#readNpy}
  */
 export function readNpy(path: string): NpyArray {
   let bytes: Uint8Array;
@@ -219,6 +230,9 @@ const DESCR_OF = (array: Float32Array | Float64Array | Int32Array): "<f4" | "<f8
  *
  * @throws `SelmixError` `INVALID_SHAPE` when `shape` has a negative or fractional dimension or does not hold
  *   `array.length` values.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#encodeNpy}
  */
 export function encodeNpy(array: Float32Array | Float64Array | Int32Array, shape: readonly number[]): Uint8Array {
   if (shape.some((d) => !(Number.isSafeInteger(d) && d >= 0)) || shape.reduce((a, b) => a * b, 1) !== array.length) {
@@ -262,6 +276,9 @@ export function encodeNpy(array: Float32Array | Float64Array | Int32Array, shape
  * @param array - Values, C order.
  * @param shape - Dimensions of `array`.
  * @throws `SelmixError` `INVALID_SHAPE` as {@link encodeNpy}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#writeNpy}
  */
 export function writeNpy(path: string, array: Float32Array | Float64Array | Int32Array, shape: readonly number[]): void {
   writeFileAtomic(path, encodeNpy(array, shape));

@@ -12,7 +12,12 @@ import { samplingDistribution } from "@selmix/gain";
  */
 export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | "class-balanced";
 
-/** Every pair policy. */
+/**
+ * Every pair policy.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#PAIR_POLICIES}
+ */
 export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greedy", "multipliers-only", "class-balanced"];
 
 /**
@@ -25,6 +30,9 @@ export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greed
  * @param options - Temperature and its scale (`selmix`).
  * @returns Pair probabilities, row-major [K, K].
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown policy; `INVALID_VALUE` if the temperature is not > 0 or a gain is not finite (`selmix`).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#policyDistribution}
  */
 export function policyDistribution(
   policy: PairPolicy,

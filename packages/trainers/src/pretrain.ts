@@ -47,7 +47,12 @@ export interface PretrainConfig {
   readonly seed: number;
 }
 
-/** Defaults for a CPU run on MNIST/Fashion-MNIST-LT; override any of them. */
+/**
+ * Defaults for a CPU run on MNIST/Fashion-MNIST-LT; override any of them.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#DEFAULT_PRETRAIN_CONFIG}
+ */
 export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   method: "la",
   steps: 2000,
@@ -133,6 +138,9 @@ function validateConfig(c: PretrainConfig): void {
  * @param config - Training settings.
  * @param io - Checkpoints and progress.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#pretrain}
  */
 export async function pretrain(model: Model, train: Subset, validation: Subset, config: PretrainConfig, io: PretrainIo = {}): Promise<PretrainResult> {
   validateConfig(config);

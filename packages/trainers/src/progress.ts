@@ -3,7 +3,12 @@ import type { MetricReport } from "@selmix/metrics";
 /** Metrics of a {@link MetricReport} that can select a checkpoint. */
 export type SelectionMetric = "accuracy" | "mean-recall" | "min-recall" | "h-mean" | "g-mean" | "min-head-tail-recall" | "min-coverage";
 
-/** Every {@link SelectionMetric}, in a stable order. */
+/**
+ * Every {@link SelectionMetric}, in a stable order.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#SELECTION_METRICS}
+ */
 export const SELECTION_METRICS: readonly SelectionMetric[] = [
   "accuracy",
   "mean-recall",
@@ -14,7 +19,12 @@ export const SELECTION_METRICS: readonly SelectionMetric[] = [
   "min-coverage",
 ];
 
-/** Reads one metric of a report by its kebab-case name. */
+/**
+ * Reads one metric of a report by its kebab-case name.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#reportMetric}
+ */
 export function reportMetric(report: MetricReport, name: SelectionMetric): number {
   switch (name) {
     case "accuracy":

@@ -87,6 +87,9 @@ export interface RefreshResult {
  * @param previous - Multipliers of the previous refresh.
  * @param settings - Gain and pair-distribution settings.
  * @throws `SelmixError` `INVALID_SHAPE` / `INVALID_VALUE` for inconsistent sizes, bad labels or non-finite values; `EMPTY_CLASS` when a class has no validation sample; `INVALID_ARGUMENT` for an unknown policy.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#refreshPolicy}
  */
 export function refreshPolicy(
   step: number,
@@ -138,6 +141,9 @@ export function refreshPolicy(
  * @param history - Max gain of every refresh so far.
  * @param window - Refreshes averaged.
  * @param tolerance - Relative distance to the mean that counts as converged.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#gainConverged}
  */
 export function gainConverged(history: readonly number[], window = 10, tolerance = 0.05): boolean {
   if (history.length < window) return false;

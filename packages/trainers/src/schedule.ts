@@ -8,6 +8,9 @@ export type ScheduleName = "cosine" | "fixmatch-cosine" | "constant";
  * @param name - Schedule.
  * @param step - Current step.
  * @param total - Steps of the run.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#scheduleFactor}
  */
 export function scheduleFactor(name: ScheduleName, step: number, total: number): number {
   const t = Math.min(Math.max(step / Math.max(total, 1), 0), 1);

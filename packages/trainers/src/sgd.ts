@@ -30,6 +30,9 @@ export interface Sgd {
  * @param groups - Variables with their learning-rate factor and weight decay.
  * @param momentum - μ; 0 for plain SGD.
  * @param nesterov - Use Nesterov momentum.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#createSgd}
  */
 export function createSgd(groups: readonly ParamGroupSpec[], momentum = 0, nesterov = false): Sgd {
   const entries = groups.flatMap((g) => g.variables.map((variable) => ({ variable, group: g })));
