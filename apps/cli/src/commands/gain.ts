@@ -1,10 +1,11 @@
 import { SelmixError } from "@selmix/core";
 import { effectivePairs, gainMatrix, samplingDistribution, topPairs } from "@selmix/gain";
-import { createObjective, fromValues, isObjectiveName, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
+import { createObjective, fromValues, isObjectiveName, OBJECTIVE_NAMES } from "@selmix/metrics";
 import type { Command } from "commander";
 import { parseMatrix, parseVector, toRowArrays } from "../matrix-json.ts";
 import { action, parseNumber, printJson, readJsonFile } from "../run.ts";
 import { formatTable } from "../table.ts";
+import { objectiveOptionsFrom } from "../training/selmix-options.ts";
 
 interface GainCliOptions {
   readonly state: string;
@@ -73,15 +74,7 @@ export function registerGainCommand(program: Command): void {
         const weights = parseMatrix(head.weights, "head.weights", k, prototypes.cols);
         const bias = parseVector(head.bias, "head.bias", k);
         const multipliers = s.multipliers === undefined || s.multipliers === null ? null : parseVector(s.multipliers, "multipliers", k);
-        const objectiveOptions: ObjectiveOptions = {
-          ...(options.rate === undefined ? {} : { rate: options.rate }),
-          ...(options.memory === undefined ? {} : { memory: options.memory }),
-          ...(options.headFraction === undefined ? {} : { split: { headFraction: options.headFraction } }),
-          ...(options.coverageAlpha === undefined ? {} : { coverageAlpha: options.coverageAlpha }),
-          ...(options.coverageTau === undefined ? {} : { coverageTau: options.coverageTau }),
-          ...(options.lambdaMax === undefined ? {} : { lambdaMax: options.lambdaMax }),
-        };
-        const objective = createObjective(options.objective, objectiveOptions);
+        const objective = createObjective(options.objective, objectiveOptionsFrom(options));
         const result = gainMatrix(
           { confusion: cm, prototypes: prototypes.data, weights: weights.data, bias, dim: prototypes.cols, objective, state: { multipliers } },
           {

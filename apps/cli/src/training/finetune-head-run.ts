@@ -18,7 +18,7 @@ import { createProgress } from "../progress.ts";
 import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabelFile } from "./head-files.ts";
 import { writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
-import { SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
 /** Options of `selmix finetune-head` (the flags in camelCase). */
 export interface FinetuneHeadInput {
@@ -114,14 +114,7 @@ function sameDim(file: FeatureFile, dim: number, reference: string): void {
 
 function resolveConfig(input: FinetuneHeadInput, objective: ObjectiveName, files: Record<string, string>, given: boolean): FinetuneHeadRunConfig {
   const d = defaultFinetuneConfig(objective, "head-only");
-  const objectiveOptions: ObjectiveOptions = {
-    ...(input.rate === undefined ? {} : { rate: input.rate }),
-    ...(input.memory === undefined ? {} : { memory: input.memory }),
-    ...(input.headFraction === undefined ? {} : { split: { headFraction: input.headFraction } }),
-    ...(input.coverageAlpha === undefined ? {} : { coverageAlpha: input.coverageAlpha }),
-    ...(input.coverageTau === undefined ? {} : { coverageTau: input.coverageTau }),
-    ...(input.lambdaMax === undefined ? {} : { lambdaMax: input.lambdaMax }),
-  };
+  const objectiveOptions = objectiveOptionsFrom(input);
   return {
     command: "finetune-head",
     files,

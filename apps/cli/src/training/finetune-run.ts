@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
-import { type MetricReport, OBJECTIVE_NAMES, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
+import { type MetricReport, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
 import { type BackendChoice, loadCheckpoint, type Model, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
   defaultFinetuneConfig,
@@ -20,7 +20,7 @@ import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
-import { SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
 
 /** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
@@ -155,15 +155,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
 /** The trainer's config: the objective's options go back into `objectiveOptions`. */
 function trainerConfig(c: FinetuneRunConfig): FinetuneConfig {
   const { command: _command, from: _from, semiSupervised: _semi, objectiveModule: _module, rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax, ...rest } = c;
-  const objectiveOptions: ObjectiveOptions = {
-    ...(rate === undefined ? {} : { rate }),
-    ...(memory === undefined ? {} : { memory }),
-    ...(headFraction === undefined ? {} : { split: { headFraction } }),
-    ...(coverageAlpha === undefined ? {} : { coverageAlpha }),
-    ...(coverageTau === undefined ? {} : { coverageTau }),
-    ...(lambdaMax === undefined ? {} : { lambdaMax }),
-  };
-  return { ...rest, objectiveOptions };
+  return { ...rest, objectiveOptions: objectiveOptionsFrom({ rate, memory, headFraction, coverageAlpha, coverageTau, lambdaMax }) };
 }
 
 /** The pre-trained model and its dataset, checked to belong together. */

@@ -1,4 +1,4 @@
-import { OBJECTIVE_NAMES } from "@selmix/metrics";
+import { OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
 import { PAIR_POLICIES } from "@selmix/trainers";
 import { z } from "zod";
 
@@ -25,3 +25,25 @@ export const SELMIX_OPTION_SHAPE = {
   coverageTau: z.number().positive(),
   lambdaMax: z.number().positive(),
 };
+
+/** The objective's options as flat flags (`--rate`, `--memory`, `--head-fraction`, ...). */
+export interface ObjectiveFlags {
+  readonly rate?: number | undefined;
+  readonly memory?: number | undefined;
+  readonly headFraction?: number | undefined;
+  readonly coverageAlpha?: number | undefined;
+  readonly coverageTau?: number | undefined;
+  readonly lambdaMax?: number | undefined;
+}
+
+/** The flat flags as the objective's options: only the ones given, the head fraction as a head/tail split. */
+export function objectiveOptionsFrom(flags: ObjectiveFlags): ObjectiveOptions {
+  return {
+    ...(flags.rate === undefined ? {} : { rate: flags.rate }),
+    ...(flags.memory === undefined ? {} : { memory: flags.memory }),
+    ...(flags.headFraction === undefined ? {} : { split: { headFraction: flags.headFraction } }),
+    ...(flags.coverageAlpha === undefined ? {} : { coverageAlpha: flags.coverageAlpha }),
+    ...(flags.coverageTau === undefined ? {} : { coverageTau: flags.coverageTau }),
+    ...(flags.lambdaMax === undefined ? {} : { lambdaMax: flags.lambdaMax }),
+  };
+}
