@@ -9,6 +9,7 @@ import {
   materialize,
   PROFILE_NAMES,
   type ProfileName,
+  type ProfileOptions,
   type ProfileParams,
   resolveProfile,
   SOURCE_NAMES,
@@ -39,17 +40,10 @@ import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { assertSameRun, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
-export interface PretrainInput {
+export interface PretrainInput extends ProfileOptions {
   readonly command?: "pretrain";
   readonly source?: SourceName;
   readonly profile?: ProfileName;
-  readonly n1?: number;
-  readonly rho?: number;
-  readonly rhoL?: number;
-  readonly m1?: number;
-  readonly rhoU?: number;
-  readonly valPerClass?: number;
-  readonly balancedTest?: boolean;
   readonly dataDir?: string;
   readonly model?: ModelArch;
   readonly method?: PretrainMethod;
@@ -155,17 +149,7 @@ export interface PretrainOutcome {
 }
 
 function profileOf(input: PretrainInput): ProfileParams {
-  const given = <K extends "n1" | "rho" | "rhoL" | "m1" | "rhoU" | "valPerClass" | "balancedTest">(key: K): Partial<Pick<PretrainInput, K>> =>
-    input[key] === undefined ? {} : ({ [key]: input[key] } as Partial<Pick<PretrainInput, K>>);
-  return resolveProfile(input.profile ?? "supervised", {
-    ...given("n1"),
-    ...given("rho"),
-    ...given("rhoL"),
-    ...given("m1"),
-    ...given("rhoU"),
-    ...given("valPerClass"),
-    ...given("balancedTest"),
-  });
+  return resolveProfile(input.profile ?? "supervised", input); // reads only the profile's own keys
 }
 
 /** An existing RUN_DIR/manifest.json is reused only when it is the dataset asked for. */
