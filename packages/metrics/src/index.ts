@@ -27,7 +27,7 @@ export type { HeadTailGroups, HeadTailSplit } from "./head-tail.ts";
 export { evaluateMetrics, METRIC_NAMES, metric } from "./metric.ts";
 export type { Metric, MetricName, MetricOptions, MetricReport } from "./metric.ts";
 export { CONFUSION_CLIP } from "./objective.ts";
-export type { Linearization, Objective, ObjectiveState } from "./objective.ts";
+export type { ClassPrior, LinearizeContext, Linearization, Objective, ObjectiveState } from "./objective.ts";
 export { coverageMultipliers, createObjective, isObjectiveName, OBJECTIVE_NAMES } from "./objectives.ts";
 export type { ObjectiveName, ObjectiveOptions } from "./objectives.ts";
 export { accuracy, accuracyGradient, macroF1, macroF1Gradient } from "./other-metrics.ts";

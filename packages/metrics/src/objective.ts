@@ -6,6 +6,18 @@ export interface ObjectiveState {
   readonly multipliers: Float64Array | null;
 }
 
+/**
+ * The class prior π_i the linearisation assumes: `"uniform"` hard-codes π_i = 1/K (the reference, right on a
+ * balanced validation set), `"validation"` uses the row sums of the joint confusion matrix.
+ */
+export type ClassPrior = "uniform" | "validation";
+
+/** How the gain asks for a linearisation. */
+export interface LinearizeContext {
+  /** The class prior of the derivative; the gain rate must use the same one. @defaultValue "uniform" */
+  readonly prior?: ClassPrior;
+}
+
 /** What the gain needs from an objective at one refresh. */
 export interface Linearization {
   /** D = ∂ψ/∂C, row-major K×K, evaluated where the objective's rule says (see each objective). */
@@ -29,8 +41,9 @@ export interface Objective {
    * Updates the multipliers from the (unclipped) confusion matrix and linearises ψ.
    *
    * @param previous - the state returned by the previous refresh; omitted at the first one.
+   * @param context - the class prior the gain rate uses; D must be the derivative under the same prior.
    */
-  linearize(cm: ConfusionMatrix, previous?: ObjectiveState): Linearization;
+  linearize(cm: ConfusionMatrix, previous?: ObjectiveState, context?: LinearizeContext): Linearization;
 }
 
 /**

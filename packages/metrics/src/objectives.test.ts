@@ -1,7 +1,7 @@
 import { fc, test as property } from "@fast-check/vitest";
 import { describe, expect, test } from "vitest";
-import { arbConfusion, expectClose } from "../test/support.ts";
-import { clip, confusionMatrix, normalize, recalls } from "./confusion.ts";
+import { arbConfusion, centralDifference, expectClose } from "../test/support.ts";
+import { type ConfusionMatrix, clip, confusionMatrix, coverages, normalize, recalls } from "./confusion.ts";
 import { metric } from "./metric.ts";
 import { CONFUSION_CLIP } from "./objective.ts";
 import { coverageMultipliers, createObjective, OBJECTIVE_NAMES } from "./objectives.ts";
@@ -96,6 +96,68 @@ describe("reference derivative forms equal the analytic gradients", () => {
       expectClose(d, metric(name).gradient(at), 1e-9, 1e-7);
     }
   });
+});
+
+/** ψ with this refresh's multipliers frozen: what D must be the derivative of. */
+function frozenPsi(name: (typeof OBJECTIVE_NAMES)[number], multipliers: Float64Array | null): (cm: ConfusionMatrix) => number {
+  const weighted = (cm: ConfusionMatrix): number => recalls(cm).reduce((a, r, i) => a + multipliers![i]! * r, 0);
+  const covered = (base: (cm: ConfusionMatrix) => number) => (cm: ConfusionMatrix) =>
+    base(cm) + coverages(cm).reduce((a, c, j) => a + multipliers![j]! * c, 0);
+  if (name === "min-recall" || name === "min-head-tail-recall") return weighted;
+  if (name === "mean-recall-min-coverage") return covered(meanRecall);
+  if (name === "h-mean-min-coverage") return covered(hMeanRecall);
+  return createObjective(name).value;
+}
+
+/** D and the exact gradient may differ by a constant per row: the gain rate cancels exactly that when it uses the same prior. */
+function expectEqualUpToRowConstants(d: Float64Array, exact: Float64Array, k: number): void {
+  const scale = Math.max(...exact.map(Math.abs));
+  for (let i = 0; i < k; i++) {
+    const offset = d[i * k]! - exact[i * k]!;
+    const row = Array.from({ length: k }, (_, j) => d[i * k + j]! - offset);
+    expectClose(row, exact.subarray(i * k, (i + 1) * k), 1e-6 * scale, 1e-5);
+  }
+}
+
+describe("prior-aware derivatives on imbalanced validation sets", () => {
+  const imbalanced = confusionMatrix([
+    [50, 3, 2],
+    [4, 20, 1],
+    [1, 1, 3],
+  ]);
+
+  test("mean recall: D = diag(1/(K pi_i)) under the validation prior, I under the uniform one", () => {
+    const joint = normalize(imbalanced);
+    const pi = [55 / 85, 25 / 85, 5 / 85];
+    const d = createObjective("mean-recall").linearize(imbalanced, undefined, { prior: "validation" }).derivative;
+    expectClose([d[0]!, d[4]!, d[8]!, d[1]!], [1 / (3 * pi[0]!), 1 / (3 * pi[1]!), 1 / (3 * pi[2]!), 0]);
+    expect(Array.from(createObjective("mean-recall").linearize(joint).derivative)).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  });
+
+  test("min recall: D_ii = lambda_i / pi_i", () => {
+    const { derivative: d, state } = createObjective("min-recall").linearize(imbalanced, undefined, { prior: "validation" });
+    const l = state.multipliers!;
+    expectClose([d[0]!, d[4]!, d[8]!], [(l[0]! * 85) / 55, (l[1]! * 85) / 25, (l[2]! * 85) / 5]);
+  });
+
+  test("a class without validation samples has no prior", () => {
+    const empty = confusionMatrix([
+      [5, 0],
+      [0, 0],
+    ]);
+    expect(() => createObjective("mean-recall").linearize(empty, undefined, { prior: "validation" })).toThrow(code("EMPTY_CLASS"));
+  });
+
+  property.prop([arbConfusion({ minCount: 1, maxClasses: 6 }), fc.constantFrom(...OBJECTIVE_NAMES)])(
+    "every built-in D equals the finite-difference gradient of psi up to row constants",
+    (cm, name) => {
+      const joint = normalize(cm);
+      const lin = createObjective(name).linearize(joint, undefined, { prior: "validation" });
+      const psi = frozenPsi(name, lin.state.multipliers);
+      const minEntry = Math.min(...joint.values);
+      expectEqualUpToRowConstants(lin.derivative, centralDifference(psi, joint, 1e-4 * minEntry), cm.numClasses);
+    },
+  );
 });
 
 describe("plug-in objectives", () => {

@@ -2,7 +2,7 @@ import { SelmixError } from "@selmix/core";
 import { type ConfusionMatrix, clip, coverages, normalize, recalls, rowSums } from "./confusion.ts";
 import { DEFAULT_COVERAGE_ALPHA, penalizedByCoverage } from "./coverage-metrics.ts";
 import { DEFAULT_HEAD_FRACTION, type HeadTailSplit, headTailGroups } from "./head-tail.ts";
-import { CONFUSION_CLIP, type Linearization, type Objective, type ObjectiveState } from "./objective.ts";
+import { CONFUSION_CLIP, type LinearizeContext, type Linearization, type Objective, type ObjectiveState } from "./objective.ts";
 import { gMeanRecall, hMeanRecall, meanRecall, minHeadTailRecall, minRecall } from "./recall-metrics.ts";
 
 /** Names of the built-in objectives (the reference configs' `M` keys, kebab-cased). */
@@ -79,10 +79,29 @@ function exponentiatedWeights(x: ArrayLike<number>, rate: number, memory: number
   return e.map((v) => v / s);
 }
 
-/** The reference's diagonal form: ψ = Σ_i w_i·recall_i with recall_i = K·C[i][i] on a balanced set ⇒ D_ii = K·w_i. */
-function weightedRecall(k: number, weights: ArrayLike<number>): Float64Array {
-  return diagonal(k, Array.from({ length: k }, (_, i) => k * weights[i]!));
+/** π_i as the row sums of the joint matrix, or null under the uniform prior (the reference's 1/π_i = K). */
+function validationPrior(cm: ConfusionMatrix, context: LinearizeContext | undefined): Float64Array | null {
+  if ((context?.prior ?? "uniform") === "uniform") return null;
+  const rows = rowSums(normalize(cm));
+  rows.forEach((r, i) => {
+    if (!(r > 0)) throw new SelmixError("EMPTY_CLASS", `class ${i} has no validation samples, so its prior is 0`);
+  });
+  return rows;
 }
+
+/**
+ * ψ = Σ_i w_i·recall_i with recall_i = C[i][i]/π_i ⇒ D_ii = w_i/π_i. The row-constant part −w_i·C[i][i]/π_i² of the
+ * exact gradient is left out: it cancels in the gain rate, which uses the same π. `uniformD[i]` = K·w_i is the
+ * reference's D_ii (π_i = 1/K); under the validation prior D_ii = uniformD[i]/(K·π_i).
+ */
+function weightedRecall(cm: ConfusionMatrix, uniformD: ArrayLike<number>, context: LinearizeContext | undefined): Float64Array {
+  const k = cm.numClasses;
+  const prior = validationPrior(cm, context);
+  return diagonal(k, Array.from({ length: k }, (_, i) => (prior === null ? uniformD[i]! : uniformD[i]! / (k * prior[i]!))));
+}
+
+/** K·w_i for recall weights w_i. */
+const scaledByK = (w: Float64Array): Float64Array => w.map((v) => v * w.length);
 
 function hMeanDerivative(joint: ConfusionMatrix): Float64Array {
   // H from the unclipped recalls, C[i][i] and row sums from the clipped matrix, as the reference does.
@@ -146,6 +165,12 @@ function withCoverage(base: Float64Array, lambdas: Float64Array): Linearization 
  * | g-mean, h-mean | geometric / harmonic mean of recalls | none |
  * | mean-recall-min-coverage, h-mean-min-coverage | base + Σ λ_j·coverage_j | saturating coverage λ, gain / (max λ + 1) |
  *
+ * D under the class prior of `linearize`'s context: the recall-weighted objectives (mean, min, min head-tail
+ * recall and the base of mean-recall-min-coverage) use D_ii = w_i/π_i, i.e. the reference's K·w_i under the uniform
+ * prior and 1/(K·π_i)-scaled weights under `prior: "validation"`. G-mean and H-mean use the reference's forms,
+ * which are their exact analytic gradients (row sums included), so they hold under either prior; the coverage
+ * term D[k][l] = λ_l does not depend on the prior.
+ *
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown name; `INVALID_VALUE` for a bad option.
  * @example
  * {@includeCode ./examples.test.ts#createObjective}
@@ -165,26 +190,27 @@ export function createObjective(name: ObjectiveName, options: ObjectiveOptions =
       return {
         name,
         value: meanRecall,
-        linearize(cm) {
-          const k = cm.numClasses;
-          return { derivative: diagonal(k, new Float64Array(k).fill(1)), normalizer: 1, state: { multipliers: null } };
-        },
+        linearize: (cm, _previous, context) => ({
+          derivative: weightedRecall(cm, new Float64Array(cm.numClasses).fill(1), context),
+          normalizer: 1,
+          state: { multipliers: null },
+        }),
       };
     case "min-recall":
       return {
         name,
         value: minRecall,
-        linearize(cm, previous) {
+        linearize(cm, previous, context) {
           const k = cm.numClasses;
           const lambdas = exponentiatedWeights(recalls(cm), rate, memory, checkPrevious(previous, k));
-          return { derivative: weightedRecall(k, lambdas), normalizer: 1, state: { multipliers: lambdas } };
+          return { derivative: weightedRecall(cm, scaledByK(lambdas), context), normalizer: 1, state: { multipliers: lambdas } };
         },
       };
     case "min-head-tail-recall": {
       return {
         name,
         value: (cm) => minHeadTailRecall(cm, split),
-        linearize(cm, previous) {
+        linearize(cm, previous, context) {
           const k = cm.numClasses;
           const groups = headTailGroups(k, split);
           const r = recalls(cm);
@@ -195,7 +221,7 @@ export function createObjective(name: ObjectiveName, options: ObjectiveOptions =
           const lambdas = new Float64Array(k);
           for (const c of groups.head) lambdas[c] = lh! / groups.head.length;
           for (const c of groups.tail) lambdas[c] = lt! / groups.tail.length;
-          return { derivative: weightedRecall(k, lambdas), normalizer: 1, state: { multipliers: lambdas } };
+          return { derivative: weightedRecall(cm, scaledByK(lambdas), context), normalizer: 1, state: { multipliers: lambdas } };
         },
       };
     }
@@ -215,10 +241,8 @@ export function createObjective(name: ObjectiveName, options: ObjectiveOptions =
       return {
         name,
         value: (cm) => penalizedByCoverage(meanRecall(cm), cm, alpha),
-        linearize(cm) {
-          const k = cm.numClasses;
-          return withCoverage(diagonal(k, new Float64Array(k).fill(1)), coverageMultipliers(cm, alpha, tau, lambdaMax));
-        },
+        linearize: (cm, _previous, context) =>
+          withCoverage(weightedRecall(cm, new Float64Array(cm.numClasses).fill(1), context), coverageMultipliers(cm, alpha, tau, lambdaMax)),
       };
     case "h-mean-min-coverage":
       return {

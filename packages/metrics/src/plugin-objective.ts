@@ -59,7 +59,8 @@ export function numericDerivative(psi: (cm: ConfusionMatrix) => number, cm: Conf
 /**
  * Turns a plain function ψ(C) into an {@link Objective}: its derivative is computed numerically (see
  * {@link numericDerivative}) at the joint matrix clipped at 1e-7, the point where the reference evaluates built-in
- * derivatives. No multipliers; normaliser 1.
+ * derivatives. The derivative is the full gradient (row sums included), so it holds under either class prior of the
+ * gain. No multipliers; normaliser 1.
  *
  * @throws `SelmixError` `INVALID_VALUE` if ψ is not finite at or near C.
  * @example
