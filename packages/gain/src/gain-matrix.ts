@@ -1,5 +1,6 @@
 import { SelmixError } from "@selmix/core";
 import {
+  type ClassPrior,
   CONFUSION_CLIP,
   type ConfusionMatrix,
   type Linearization,
@@ -38,8 +39,13 @@ export interface GainOptions {
    * prototype z̃_ij·z_q (the exact cross-entropy gradient). @defaultValue "reference"
    */
   readonly targetTerm?: "reference" | "exact";
-  /** 1/π_q in the gain rate: `"uniform"` hard-codes K (the reference), `"validation"` uses the matrix's row sums. @defaultValue "uniform" */
-  readonly prior?: "uniform" | "validation";
+  /**
+   * The class prior π: `"uniform"` hard-codes 1/π_q = K (the reference, exact on a balanced validation set),
+   * `"validation"` uses the matrix's row sums, both in the gain rate and in the objective's derivative D
+   * (passed to `objective.linearize`), so the gain stays first-order exact on an imbalanced validation set.
+   * @defaultValue "uniform"
+   */
+  readonly prior?: ClassPrior;
   /** Entries of the joint confusion matrix are clipped to at least this before the gain rate. @defaultValue 1e-7 */
   readonly clip?: number;
   /**
@@ -116,7 +122,7 @@ function prepare(inputs: GainInputs, options: GainOptions): Prepared {
   const lambdaMin = options.lambdaMin ?? 0.6;
   if (!(lambdaMin >= 0 && lambdaMin <= 1)) throw new SelmixError("INVALID_VALUE", `lambda min must be in [0, 1], got ${lambdaMin}`);
   const joint = normalize(inputs.confusion);
-  const linearization = inputs.objective.linearize(joint, inputs.state);
+  const linearization = inputs.objective.linearize(joint, inputs.state, { prior: options.prior ?? "uniform" });
   const m = gainRate(joint, linearization, options);
   const z = toFloat64(inputs.prototypes);
   const w = toFloat64(inputs.weights);

@@ -17,7 +17,7 @@ export function literalGain(
   const lb = ((opts.lambdaMin ?? 0.6) + 1) / 2;
   const c = normalize(confusion).values;
   const cc = c.map((v) => Math.max(v, CONFUSION_CLIP));
-  const lin = objective.linearize(normalize(confusion), opts.state);
+  const lin = objective.linearize(normalize(confusion), opts.state, { prior: opts.validationPrior ? "validation" : "uniform" });
   const d = lin.derivative;
   const m = new Float64Array(k * k);
   for (let q = 0; q < k; q++) {
