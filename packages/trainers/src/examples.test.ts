@@ -20,7 +20,9 @@ import {
   type FixMatchConfig,
   finetune,
   finetuneFeatures,
+  GAIN_VARIANTS,
   gainConverged,
+  gainSwitches,
   headPredict,
   headSgdStep,
   logPriorAdjustment,
@@ -128,7 +130,25 @@ test("defaultFinetuneConfig", () => {
   const config = { ...defaultFinetuneConfig("min-recall", "head-only"), steps: 2000, seed: 1 };
   //#endregion defaultFinetuneConfig
   expect(config).toMatchObject({ objective: "min-recall", mode: "head-only", policy: "selmix", steps: 2000, refreshEvery: 50, seed: 1 });
-  expect(defaultFinetuneConfig("mean-recall").steps).toBe(500); // full mode
+  // the reference: 10k steps, weak crop + flip on both images, early stop on max-gain stabilisation
+  expect(defaultFinetuneConfig("mean-recall")).toMatchObject({ steps: 10_000, augment: "weak", flip: true, earlyStop: true, prior: "uniform" });
+});
+
+test("GAIN_VARIANTS", () => {
+  //#region GAIN_VARIANTS
+  const { confusion, targetTerm } = GAIN_VARIANTS.paper; // "soft", "exact"
+  //#endregion GAIN_VARIANTS
+  expect([confusion, targetTerm]).toEqual(["soft", "exact"]);
+  expect(GAIN_VARIANTS.reference).toEqual({ confusion: "argmax", targetTerm: "reference" });
+});
+
+test("gainSwitches", () => {
+  //#region gainSwitches
+  // the reference gain, but with the exact target term and the validation set's class prior
+  const switches = gainSwitches({ gainVariant: "reference", targetTerm: "exact", prior: "validation" });
+  //#endregion gainSwitches
+  expect(switches).toEqual({ confusion: "argmax", targetTerm: "exact", prior: "validation" });
+  expect(gainSwitches({ gainVariant: "paper" })).toEqual({ confusion: "soft", targetTerm: "exact", prior: "uniform" });
 });
 
 test("finetune", async () => {
@@ -306,7 +326,8 @@ test("refreshPolicy", () => {
   const head = { numClasses: 2, dim: 2, weight: Float64Array.of(1, 0, 0, 1), bias: Float64Array.of(0.5, 0) };
   const features = Float32Array.of(1, 0, 0.9, 0.1, 0.2, 0.8, 0.6, 0.4);
   const view = { labels: Int32Array.of(0, 0, 1, 1), features, ...headPredict(head, features) };
-  const settings = { policy: "selmix", lambdaMin: 0.6, temperature: 0.1, temperatureScale: "absolute", gainVariant: "reference" } as const;
+  const gain = gainSwitches({ gainVariant: "reference" }); // arg-max confusion, z_i·z_q, uniform prior
+  const settings = { policy: "selmix", lambdaMin: 0.6, temperature: 0.1, temperatureScale: "absolute", gain } as const;
   const refresh = refreshPolicy(0, view, head, 2, 2, createObjective("min-recall"), undefined, settings);
   // pass refresh.state as `previous` to the next refresh; draw pairs from refresh.distribution
   //#endregion refreshPolicy

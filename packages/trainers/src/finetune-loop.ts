@@ -4,7 +4,7 @@ import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
 import type { ProgressListener } from "./progress.ts";
-import { gainConverged, type RefreshDiagnostics, refreshPolicy, type ValidationView } from "./refresh.ts";
+import { gainConverged, gainSwitches, type RefreshDiagnostics, refreshPolicy, type ValidationView } from "./refresh.ts";
 import { scheduleFactor } from "./schedule.ts";
 
 /**
@@ -136,7 +136,7 @@ export async function runFinetuneLoop<S>(
     lambdaMin: config.lambdaMin,
     temperature: config.temperature,
     temperatureScale: config.temperatureScale,
-    gainVariant: config.gainVariant,
+    gain: gainSwitches(config),
   } as const;
 
   const writeDiagnostics = (): void => {

@@ -13,8 +13,17 @@ export { DEFAULT_PRETRAIN_CONFIG, pretrain } from "./pretrain.ts";
 export type { PretrainConfig, PretrainIo, PretrainResult } from "./pretrain.ts";
 export { reportMetric, SELECTION_METRICS } from "./progress.ts";
 export type { ProgressEvent, ProgressListener, SelectionMetric } from "./progress.ts";
-export { gainConverged, refreshPolicy } from "./refresh.ts";
-export type { RefreshDiagnostics, RefreshResult, RefreshSettings, ValidationView } from "./refresh.ts";
+export { GAIN_VARIANTS, gainConverged, gainSwitches, refreshPolicy } from "./refresh.ts";
+export type {
+  GainConfusion,
+  GainSwitches,
+  GainVariant,
+  RefreshDiagnostics,
+  RefreshResult,
+  RefreshSettings,
+  TargetTerm,
+  ValidationView,
+} from "./refresh.ts";
 export { scheduleFactor } from "./schedule.ts";
 export type { ScheduleName } from "./schedule.ts";
 export { createSgd } from "./sgd.ts";

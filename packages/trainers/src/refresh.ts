@@ -1,5 +1,6 @@
 import { classPrototypes, effectivePairs, gainMatrix, type PairValue, topPairs } from "@selmix/gain";
 import {
+  type ClassPrior,
   type ConfusionMatrix,
   confusionFromPredictions,
   coverages,
@@ -22,6 +23,57 @@ export interface ValidationView {
   readonly predicted: Int32Array;
 }
 
+/** Which validation confusion matrix feeds the gain: arg-max predictions (the reference) or the paper's soft C̃. */
+export type GainConfusion = "argmax" | "soft";
+
+/** Target-class term of the logit change: z_i·z_q (the reference) or the mixed prototype z̃_ij·z_q (exact). */
+export type TargetTerm = "reference" | "exact";
+
+/** The gain's switches, each on its own. */
+export interface GainSwitches {
+  /**
+   * The matrix the objective is linearised at: D and the multipliers (min recall, head-tail, coverage) both come
+   * from it, so they describe one point. The diagnostics and the checkpoint selection always use the arg-max matrix.
+   */
+  readonly confusion: GainConfusion;
+  /** Target-class term of the logit change. */
+  readonly targetTerm: TargetTerm;
+  /** Class prior of the gain rate and of D (`"validation"` for an imbalanced validation set). */
+  readonly prior: ClassPrior;
+}
+
+/** A named pair of confusion matrix and target term. */
+export type GainVariant = "reference" | "paper";
+
+/**
+ * The named pairs: `reference` = arg-max confusion + z_i·z_q (the released code), `paper` = soft confusion C̃ +
+ * exact mixed-prototype term (the paper's derivation).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#GAIN_VARIANTS}
+ */
+export const GAIN_VARIANTS: Readonly<Record<GainVariant, Pick<GainSwitches, "confusion" | "targetTerm">>> = {
+  reference: { confusion: "argmax", targetTerm: "reference" },
+  paper: { confusion: "soft", targetTerm: "exact" },
+};
+
+/**
+ * The gain's switches of a config: the named variant's pair, with `confusion` / `targetTerm` overriding either
+ * half, and the prior (uniform when not given).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#gainSwitches}
+ */
+export function gainSwitches(config: {
+  readonly gainVariant: GainVariant;
+  readonly confusion?: GainConfusion | undefined;
+  readonly targetTerm?: TargetTerm | undefined;
+  readonly prior?: ClassPrior | undefined;
+}): GainSwitches {
+  const pair = GAIN_VARIANTS[config.gainVariant];
+  return { confusion: config.confusion ?? pair.confusion, targetTerm: config.targetTerm ?? pair.targetTerm, prior: config.prior ?? "uniform" };
+}
+
 /** Settings of the gain and the pair distribution. */
 export interface RefreshSettings {
   /** How pairs are drawn from the gain. */
@@ -32,8 +84,8 @@ export interface RefreshSettings {
   readonly temperature: number;
   /** `absolute`: softmax of G / T; `spread`: of G / (T · std(G)). */
   readonly temperatureScale: "absolute" | "spread";
-  /** `reference`: argmax confusion + z_i·z_q target term; `paper`: soft confusion + exact mixed-prototype term. */
-  readonly gainVariant: "reference" | "paper";
+  /** Confusion matrix, target term and prior of the gain. */
+  readonly gain: GainSwitches;
 }
 
 /** One line of the diagnostics written at each refresh. */
@@ -75,7 +127,7 @@ export interface RefreshResult {
 }
 
 /**
- * One SelMix refresh on the validation set: confusion matrix (argmax, or soft for the paper variant), class
+ * One SelMix refresh on the validation set: confusion matrix (arg-max, or soft with `gain.confusion`), class
  * prototypes, multipliers, gain matrix and the policy's pair distribution.
  *
  * @param step - Training step of the refresh (recorded in the diagnostics).
@@ -102,11 +154,11 @@ export function refreshPolicy(
   settings: RefreshSettings,
 ): RefreshResult {
   const confusion = confusionFromPredictions(view.labels, view.predicted, k);
-  const gainConfusion = settings.gainVariant === "paper" ? softConfusion(view.labels, view.probabilities, k) : confusion;
+  const gainConfusion = settings.gain.confusion === "soft" ? softConfusion(view.labels, view.probabilities, k) : confusion;
   const prototypes = classPrototypes(view.features, view.labels, k, dim);
   const result = gainMatrix(
     { confusion: gainConfusion, prototypes, weights: head.weight, bias: head.bias, dim, objective, ...(previous ? { state: previous } : {}) },
-    { lambdaMin: settings.lambdaMin, targetTerm: settings.gainVariant === "paper" ? "exact" : "reference" },
+    { lambdaMin: settings.lambdaMin, targetTerm: settings.gain.targetTerm, prior: settings.gain.prior },
   );
   const multipliers = result.linearization.state.multipliers;
   const distribution = policyDistribution(settings.policy, result.gain, multipliers, k, {
