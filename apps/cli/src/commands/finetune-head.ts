@@ -5,6 +5,7 @@ import { elapsedSeconds, givenOptions } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { FINETUNE_HEAD_DEFAULTS, type FinetuneHeadOutcome, parseFinetuneHeadInput, runFinetuneHead } from "../training/finetune-head-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
+import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
 
 interface RunFlags {
   readonly out: string;
@@ -54,8 +55,11 @@ export function registerFinetuneHeadCommand(program: Command): void {
     .option("--lambda-min <x>", "mixup lambda ~ U(x, 1) (default 0.6)", parseNumber)
     .option("--temperature <t>", `temperature of the pair distribution (default ${d.temperature})`, parseNumber)
     .option("--temperature-scale <s>", `absolute (G/T) | spread (G/(T*std G), default)`)
-    .option("--gain-variant <v>", "reference (default) | paper")
-    .option("--early-stop", "stop when the largest gain stabilises")
+    .option("--gain-variant <v>", GAIN_SWITCH_HELP.gainVariant)
+    .option("--confusion <c>", GAIN_SWITCH_HELP.confusion)
+    .option("--target-term <t>", GAIN_SWITCH_HELP.targetTerm)
+    .option("--prior <p>", GAIN_SWITCH_HELP.prior)
+    .option("--early-stop", "stop when the largest gain stabilises: window 10, 5% (default off)")
     .option("--no-select-best", "keep the last head instead of the best validation objective")
     .option("--rate <omega>", "min-recall multiplier rate (default 50)", parseNumber)
     .option("--memory <beta>", "min-recall multiplier memory in [0, 1] (default 0)", parseNumber)

@@ -5,6 +5,7 @@ import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES } from "../training/common.ts";
+import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
 import { type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
 
@@ -38,7 +39,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
     .option("--mode <m>", "full (whole network, default) | head-only (the head on cached features)")
     .option("--policy <p>", `${PAIR_POLICIES.join(" | ")} (default selmix)`)
-    .option("--steps <n>", "SGD steps (default 500 full, 10000 head-only)", parseInteger)
+    .option("--steps <n>", "SGD steps (default 10000, the reference; early stop may end sooner)", parseInteger)
     .option("--refresh-every <n>", "recompute gain and sampler every n steps (default 50)", parseInteger)
     .option("--batch-size <n>", "batch size (default 64)", parseInteger)
     .option("--lr <x>", "head learning rate, cosine-decayed (default 3e-4)", parseNumber)
@@ -47,10 +48,14 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--lambda-min <x>", "mixup lambda ~ U(x, 1) (default 0.6)", parseNumber)
     .option("--temperature <t>", "temperature of the pair distribution (default 0.1)", parseNumber)
     .option("--temperature-scale <s>", "absolute (G/T, default) | spread (G/(T*std G))")
-    .option("--gain-variant <v>", "reference (default) | paper")
-    .option("--early-stop", "stop when the largest gain stabilises")
+    .option("--gain-variant <v>", GAIN_SWITCH_HELP.gainVariant)
+    .option("--confusion <c>", GAIN_SWITCH_HELP.confusion)
+    .option("--target-term <t>", GAIN_SWITCH_HELP.targetTerm)
+    .option("--prior <p>", GAIN_SWITCH_HELP.prior)
+    .option("--early-stop", "stop when the largest gain stabilises: window 10, 5% (default)")
+    .option("--no-early-stop", "run every step")
     .option("--no-select-best", "keep the last weights instead of the best validation objective")
-    .option("--augment <a>", "none | weak (default none)")
+    .option("--augment <a>", "none | weak (crop + flip on both images; default, full mode)")
     .option("--rate <omega>", "min-recall multiplier rate (default 50)", parseNumber)
     .option("--memory <beta>", "min-recall multiplier memory in [0, 1] (default 0)", parseNumber)
     .option("--head-fraction <f>", "fraction of classes that are head (default 0.9)", parseNumber)

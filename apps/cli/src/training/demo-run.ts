@@ -61,7 +61,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   );
   const tune = (objective: ObjectiveName): Promise<FinetuneOutcome> =>
     runFinetune(
-      { from: pretrainDir, objective, mode: "head-only", steps: steps.finetune, lr: 0.01, temperatureScale: "spread", temperature: 0.5, seed },
+      // CPU settings, all explicit (the trainer's defaults are the reference's GPU run): head-only, a larger lr, a
+      // scale-free temperature, every step run, digits without augmentation.
+      {
+        from: pretrainDir,
+        objective,
+        mode: "head-only",
+        steps: steps.finetune,
+        lr: 0.01,
+        temperatureScale: "spread",
+        temperature: 0.5,
+        earlyStop: false,
+        augment: "none",
+        seed,
+      },
       { out: join(options.out, `finetune-${objective}`), resume, json, backend, label: `finetune (${objective})`, splits: pre.splits },
     );
   const minRecall = await tune("min-recall");

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
-import { confusionFromPredictions, evaluateMetrics, type MetricReport, OBJECTIVE_NAMES, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
+import { type ClassPrior, confusionFromPredictions, evaluateMetrics, type MetricReport, OBJECTIVE_NAMES, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
 import {
   defaultFinetuneConfig,
   type FeatureData,
@@ -9,7 +9,10 @@ import {
   finetuneFeatures,
   headPredict,
   type LinearHead,
+  type GainConfusion,
+  type GainVariant,
   type PairPolicy,
+  type TargetTerm,
   writeNpy,
 } from "@selmix/trainers";
 import { z } from "zod";
@@ -18,7 +21,7 @@ import { createProgress } from "../progress.ts";
 import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabelFile } from "./head-files.ts";
 import { writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
-import { objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
 /** Options of `selmix finetune-head` (the flags in camelCase). */
 export interface FinetuneHeadInput {
@@ -42,7 +45,10 @@ export interface FinetuneHeadInput {
   readonly lambdaMin?: number;
   readonly temperature?: number;
   readonly temperatureScale?: "absolute" | "spread";
-  readonly gainVariant?: "reference" | "paper";
+  readonly gainVariant?: GainVariant;
+  readonly confusion?: GainConfusion;
+  readonly targetTerm?: TargetTerm;
+  readonly prior?: ClassPrior;
   readonly earlyStop?: boolean;
   readonly selectBest?: boolean;
   readonly seed?: number;
@@ -76,7 +82,7 @@ export function parseFinetuneHeadInput(value: unknown): FinetuneHeadInput {
 }
 
 /** Defaults of `selmix finetune-head` that differ from the head-only trainer's (tuned for features from any backbone). */
-export const FINETUNE_HEAD_DEFAULTS = { steps: 5000, lr: 0.01, temperature: 0.5, temperatureScale: "spread", initSteps: 500 } as const;
+export const FINETUNE_HEAD_DEFAULTS = { steps: 5000, lr: 0.01, temperature: 0.5, temperatureScale: "spread", initSteps: 500, earlyStop: false } as const;
 
 /** The resolved settings, written to OUT/config.json. */
 export interface FinetuneHeadRunConfig extends Omit<FinetuneConfig, "objectiveOptions"> {
@@ -131,10 +137,13 @@ function resolveConfig(input: FinetuneHeadInput, objective: ObjectiveName, files
     lambdaMin: input.lambdaMin ?? d.lambdaMin,
     temperature: input.temperature ?? FINETUNE_HEAD_DEFAULTS.temperature,
     temperatureScale: input.temperatureScale ?? FINETUNE_HEAD_DEFAULTS.temperatureScale,
-    gainVariant: input.gainVariant ?? d.gainVariant,
-    earlyStop: input.earlyStop ?? d.earlyStop,
+    ...gainSwitchesOf(input, d),
+    earlyStop: input.earlyStop ?? FINETUNE_HEAD_DEFAULTS.earlyStop,
     selectBest: input.selectBest ?? d.selectBest,
     seed: input.seed ?? d.seed,
+    // features, not images: nothing to augment
+    augment: "none",
+    flip: false,
   };
 }
 

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
-import { type MetricReport, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
+import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
 import { type BackendChoice, loadCheckpoint, type Model, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
   defaultFinetuneConfig,
@@ -12,7 +12,10 @@ import {
   type FinetuneData,
   type FinetuneResult,
   finetune,
+  type GainConfusion,
+  type GainVariant,
   type PairPolicy,
+  type TargetTerm,
 } from "@selmix/trainers";
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
@@ -20,7 +23,7 @@ import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext } from "./common.ts";
 import { renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
-import { objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
 
 /** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
@@ -42,7 +45,10 @@ export interface FinetuneInput {
   readonly lambdaMin?: number;
   readonly temperature?: number;
   readonly temperatureScale?: "absolute" | "spread";
-  readonly gainVariant?: "reference" | "paper";
+  readonly gainVariant?: GainVariant;
+  readonly confusion?: GainConfusion;
+  readonly targetTerm?: TargetTerm;
+  readonly prior?: ClassPrior;
   readonly earlyStop?: boolean;
   readonly selectBest?: boolean;
   readonly augment?: "none" | "weak";
@@ -142,7 +148,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     lambdaMin: input.lambdaMin ?? d.lambdaMin,
     temperature: input.temperature ?? d.temperature,
     temperatureScale: input.temperatureScale ?? d.temperatureScale,
-    gainVariant: input.gainVariant ?? d.gainVariant,
+    ...gainSwitchesOf(input, d),
     earlyStop: input.earlyStop ?? d.earlyStop,
     selectBest: input.selectBest ?? d.selectBest,
     augment: input.augment ?? d.augment,

@@ -1,5 +1,5 @@
-import { OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
-import { PAIR_POLICIES } from "@selmix/trainers";
+import { type ClassPrior, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
+import { type FinetuneConfig, type GainConfusion, type GainVariant, gainSwitches, PAIR_POLICIES, type TargetTerm } from "@selmix/trainers";
 import { z } from "zod";
 
 /** Schema of the SelMix settings shared by `selmix finetune` and `selmix finetune-head` (keys = long flags, camelCase). */
@@ -15,6 +15,9 @@ export const SELMIX_OPTION_SHAPE = {
   temperature: z.number().positive(),
   temperatureScale: z.enum(["absolute", "spread"]),
   gainVariant: z.enum(["reference", "paper"]),
+  confusion: z.enum(["argmax", "soft"]),
+  targetTerm: z.enum(["reference", "exact"]),
+  prior: z.enum(["uniform", "validation"]),
   earlyStop: z.boolean(),
   selectBest: z.boolean(),
   seed: z.int(),
@@ -25,6 +28,14 @@ export const SELMIX_OPTION_SHAPE = {
   coverageTau: z.number().positive(),
   lambdaMax: z.number().positive(),
 };
+
+/** Help of the gain switches, shared by `selmix finetune` and `selmix finetune-head`. */
+export const GAIN_SWITCH_HELP = {
+  gainVariant: "named pair of --confusion and --target-term: reference (argmax, reference; default) | paper (soft, exact)",
+  confusion: "confusion matrix of the gain and of the objective's multipliers: argmax | soft (overrides --gain-variant)",
+  targetTerm: "target-class term of the logit change: reference (z_i.z_q) | exact (mixed prototype) (overrides --gain-variant)",
+  prior: "class prior of the gain rate and of the objective's derivative: uniform (1/prior = K, default) | validation (row sums, for an imbalanced validation set)",
+} as const;
 
 /** The objective's options as flat flags (`--rate`, `--memory`, `--head-fraction`, ...). */
 export interface ObjectiveFlags {
@@ -46,4 +57,18 @@ export function objectiveOptionsFrom(flags: ObjectiveFlags): ObjectiveOptions {
     ...(flags.coverageTau === undefined ? {} : { coverageTau: flags.coverageTau }),
     ...(flags.lambdaMax === undefined ? {} : { lambdaMax: flags.lambdaMax }),
   };
+}
+
+/** The gain switches as given (over `defaults`), every one resolved, for the run's config.json. */
+export function gainSwitchesOf(
+  input: {
+    readonly gainVariant?: GainVariant | undefined;
+    readonly confusion?: GainConfusion | undefined;
+    readonly targetTerm?: TargetTerm | undefined;
+    readonly prior?: ClassPrior | undefined;
+  },
+  defaults: FinetuneConfig,
+): Pick<FinetuneConfig, "gainVariant" | "prior"> & Required<Pick<FinetuneConfig, "confusion" | "targetTerm">> {
+  const gainVariant = input.gainVariant ?? defaults.gainVariant;
+  return { gainVariant, ...gainSwitches({ gainVariant, confusion: input.confusion, targetTerm: input.targetTerm, prior: input.prior ?? defaults.prior }) };
 }
