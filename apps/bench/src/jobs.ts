@@ -3,6 +3,7 @@ import type { ObjectiveName } from "@selmix/metrics";
 import type { FinetuneConfig } from "@selmix/trainers";
 import { datasetsFor } from "./datasets.ts";
 import { hashOf } from "./hash.ts";
+import { limitDataset, limitPretrain, limitRows, type TableLimits } from "./limits.ts";
 import { OBJECTIVE_LABELS } from "./labels.ts";
 import { type ProfileSettings, TABLE_OBJECTIVES } from "./profiles.ts";
 import type { DatasetSpec, Job, PretrainSpec, RowSpec, TableName } from "./types.ts";
@@ -14,6 +15,8 @@ export interface JobListOptions {
   readonly seeds: number;
   readonly sources: readonly SourceName[];
   readonly dataDir?: string;
+  /** Smoke-run limits and the prior switch, applied before a job is hashed. */
+  readonly limits?: TableLimits;
 }
 
 function makeJob(
@@ -24,49 +27,58 @@ function makeJob(
   pretrain: PretrainSpec,
   rows: RowSpec[],
   dataDir: string | undefined,
+  limits: TableLimits = {},
 ): Job {
   const model = settings.model(dataset.source, table);
-  const body = { table, profile: settings.name, dataset, seed, model, pretrain, rows };
+  const body = {
+    table,
+    profile: settings.name,
+    dataset: limitDataset(dataset, limits),
+    seed,
+    model,
+    pretrain: limitPretrain(pretrain, limits),
+    rows: limitRows(rows, limits),
+  };
   const method = pretrain.config.method;
   // The id names the group and hashes its whole content: a changed config is a new job, never a stale result.
   const id = `${dataset.id}-s${seed}-${method}-${hashOf(body).slice(0, 12)}`;
   return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }) };
 }
 
-function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number, table: TableName): RowSpec[] {
+function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number, table: TableName, dataset: DatasetSpec): RowSpec[] {
   return TABLE_OBJECTIVES.map((objective) => ({
     id: `${prefix}+selmix:${objective}`,
     label: `${label} + SelMix (${OBJECTIVE_LABELS[objective]})`,
     objective,
-    candidates: settings.selmixCandidates(objective, seed, table),
+    candidates: settings.selmixCandidates(objective, seed, table, dataset),
   }));
 }
 
 function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const base = s.finetune("mean-recall", seed);
-  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir);
+  const base = s.finetune("mean-recall", seed, dataset);
+  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir, o.limits);
   const laRows: RowSpec[] = [
     { id: "la", label: "LA" },
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
-    ...selmixRows("la", "LA", s, seed, "supervised"),
+    ...selmixRows("la", "LA", s, seed, "supervised", dataset),
   ];
-  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir);
+  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits);
   return [la, erm];
 }
 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir);
-  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised")];
-  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir);
+  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits);
+  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset)];
+  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits);
   return [la, fm];
 }
 
 /** The ablation variants of one objective, each a single fine-tune from the LA model. */
-export function ablationRows(settings: ProfileSettings, objective: ObjectiveName, seed: number): RowSpec[] {
-  const base = settings.finetune(objective, seed);
+export function ablationRows(settings: ProfileSettings, objective: ObjectiveName, seed: number, dataset: DatasetSpec): RowSpec[] {
+  const base = settings.finetune(objective, seed, dataset);
   const row = (id: string, label: string, config: FinetuneConfig): RowSpec => ({
     id: `${objective}:${id}`,
     label: `${OBJECTIVE_LABELS[objective]}: ${label}`,
@@ -84,13 +96,13 @@ export function ablationRows(settings: ProfileSettings, objective: ObjectiveName
     row("t-absolute-1", "temperature: absolute T = 1", { ...base, temperatureScale: "absolute", temperature: 1 }),
     row("t-spread-2", "temperature: spread T = 2", { ...base, temperatureScale: "spread", temperature: 2 }),
     row("lr-0.003", "lr 0.003", { ...base, lr: 0.003 }),
-    row("full-network", `full network, ${settings.fullNetwork(objective, seed).steps} steps`, settings.fullNetwork(objective, seed)),
+    row("full-network", `full network, ${settings.fullNetwork(objective, seed, dataset).steps} steps`, settings.fullNetwork(objective, seed, dataset)),
   ];
 }
 
 function ablationJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const rows: RowSpec[] = [{ id: "la", label: "LA (start)" }, ...s.ablationObjectives.flatMap((obj) => ablationRows(s, obj, seed))];
+  const rows: RowSpec[] = [{ id: "la", label: "LA (start)" }, ...s.ablationObjectives.flatMap((obj) => ablationRows(s, obj, seed, dataset))];
   return [makeJob("ablations", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, rows, o.dataDir)];
 }
 

@@ -9,7 +9,8 @@ import {
   type FixMatchConfig,
   type PretrainConfig,
 } from "@selmix/trainers";
-import type { BenchProfile, TableName } from "./types.ts";
+import { REFERENCE_SHARED, referenceValues } from "./paper-settings.ts";
+import type { BenchProfile, DatasetSpec, TableName } from "./types.ts";
 
 /** The objectives of the table rows ("LA + SelMix (objective)"), in column order. */
 export const TABLE_OBJECTIVES: readonly ObjectiveName[] = [
@@ -33,15 +34,15 @@ export interface ProfileSettings {
   model(source: SourceName, table: TableName): ModelArch;
   pretrain(method: "erm" | "la", source: SourceName, seed: number): PretrainConfig;
   fixmatch(method: "fixmatch" | "fixmatch-la", source: SourceName, seed: number): FixMatchConfig;
-  /** The base fine-tuning config (SelMix policy) of the tables. */
-  finetune(objective: ObjectiveName, seed: number): FinetuneConfig;
+  /** The base fine-tuning config (SelMix policy) of the tables, for a dataset setting. */
+  finetune(objective: ObjectiveName, seed: number, dataset: DatasetSpec): FinetuneConfig;
   /**
    * The candidates of a "+ SelMix" row: each runs, the best validation objective wins (the bench decides the gain
    * variant per seed on the validation set).
    */
-  selmixCandidates(objective: ObjectiveName, seed: number, table: TableName): FinetuneConfig[];
+  selmixCandidates(objective: ObjectiveName, seed: number, table: TableName, dataset: DatasetSpec): FinetuneConfig[];
   /** The full-network fine-tune of the "head-only vs full" ablation. */
-  fullNetwork(objective: ObjectiveName, seed: number): FinetuneConfig;
+  fullNetwork(objective: ObjectiveName, seed: number, dataset: DatasetSpec): FinetuneConfig;
   /** Prose for the README. */
   readonly description: string;
 }
@@ -54,14 +55,20 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
   const pretrainSteps = quick ? 300 : 3000;
   const fixmatchSteps = quick ? 100 : 1000;
   const finetuneSteps = quick ? 200 : 5000;
-  const finetune = (objective: ObjectiveName, seed: number): FinetuneConfig => ({
+  // CPU settings, all explicit (the trainer's defaults are the reference's GPU run). The validation sets are
+  // balanced, so the uniform prior is exact.
+  const finetune = (objective: ObjectiveName, seed: number, dataset: DatasetSpec): FinetuneConfig => ({
     ...defaultFinetuneConfig(objective, "head-only"),
     steps: finetuneSteps,
     lr: 0.01,
     temperatureScale: "spread",
     temperature: 0.5,
     gainVariant: "reference",
+    prior: "uniform",
+    earlyStop: false,
     selectBest: true,
+    augment: isDigits(dataset.source) ? "none" : "weak",
+    flip: flipOf(dataset.source),
     seed,
   });
   return {
@@ -91,17 +98,35 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
     }),
     finetune,
     // Semi-supervised rows run the reference variant only: two candidates would double the longest table's time.
-    selmixCandidates: (objective, seed, table) =>
+    selmixCandidates: (objective, seed, table, dataset) =>
       quick || table === "semi-supervised"
-        ? [finetune(objective, seed)]
-        : [finetune(objective, seed), { ...finetune(objective, seed), gainVariant: "paper" }],
-    fullNetwork: (objective, seed) => ({ ...finetune(objective, seed), mode: "full", steps: quick ? 50 : 500 }),
+        ? [finetune(objective, seed, dataset)]
+        : [finetune(objective, seed, dataset), { ...finetune(objective, seed, dataset), gainVariant: "paper" }],
+    fullNetwork: (objective, seed, dataset) => ({ ...finetune(objective, seed, dataset), mode: "full", steps: quick ? 50 : 500 }),
     description: quick
       ? `MNIST only, 1 seed, MLP; pre-training ${pretrainSteps} steps, FixMatch ${fixmatchSteps} steps, head-only fine-tuning ${finetuneSteps} steps. Checks structure, not numbers.`
       : `MLP (MNIST-like) or small CNN (CIFAR); pre-training ${pretrainSteps} steps (batch 64, SGD Nesterov, lr 0.05, cosine), FixMatch ${fixmatchSteps} steps (B = 64, μ = 2, EMA 0.999); ` +
         `fine-tuning head-only ${finetuneSteps} steps, lr 0.01, temperature 0.5 × std(G) (spread scale), refresh every 50 steps, ` +
         "best refresh on the validation objective; in the supervised table each SelMix row runs the reference and the paper gain variant and keeps the one with the better validation objective " +
         "(semi-supervised: the reference variant only, for time).",
+  };
+}
+
+/**
+ * The reference's fine-tuning config for a dataset setting and objective: the shared values and the per-setting
+ * T, λ_max and lr of `paper-settings.ts`, each traced to the method notes there.
+ */
+export function paperFinetune(objective: ObjectiveName, seed: number, dataset: DatasetSpec): FinetuneConfig {
+  const shared = Object.fromEntries(REFERENCE_SHARED.map(({ key, value }) => [key, value])) as Partial<FinetuneConfig>;
+  const values = referenceValues(dataset.id, objective);
+  return {
+    ...defaultFinetuneConfig(objective, "full"),
+    ...shared,
+    temperature: values.temperature,
+    lr: values.lr,
+    objectiveOptions: { lambdaMax: values.lambdaMax },
+    flip: flipOf(dataset.source),
+    seed,
   };
 }
 
@@ -124,13 +149,14 @@ const PAPER: ProfileSettings = {
   }),
   // The reference FixMatch configs: WRN-28-2, B = 64, uratio 2, 2^20 steps.
   fixmatch: (method, source, seed) => ({ ...DEFAULT_FIXMATCH_CONFIG, method, steps: 2 ** 20, evalEvery: 5000, flip: flipOf(source), seed }),
-  // The reference fine-tuning configs: full network, 10k steps, head lr 3e-4 (backbone /10), T = 0.1.
-  finetune: (objective, seed) => ({ ...defaultFinetuneConfig(objective, "full"), steps: 10_000, seed }),
-  selmixCandidates: (objective, seed) => [{ ...defaultFinetuneConfig(objective, "full"), steps: 10_000, seed }],
-  fullNetwork: (objective, seed) => ({ ...defaultFinetuneConfig(objective, "full"), steps: 10_000, seed }),
+  // The reference fine-tuning configs, per (dataset setting, objective): see paper-settings.ts.
+  finetune: paperFinetune,
+  selmixCandidates: (objective, seed, _table, dataset) => [paperFinetune(objective, seed, dataset)],
+  fullNetwork: paperFinetune,
   description:
     "ResNet-32 (supervised) / WRN-28-2 (semi-supervised), pre-training 40k steps (supervised) or 2^20 FixMatch steps, " +
-    "full-network fine-tuning 10k steps at the reference settings (lr 3e-4, backbone lr/10, T = 0.1). For a GPU; not run here.",
+    "full-network fine-tuning at the reference configs: 10k steps, refresh 50, batch 64, backbone lr/10, weak crop + flip on both images, " +
+    "early stop on max-gain stabilisation, T / λ_max / lr per (setting, objective) as in the reference table below. For a GPU; not run here.",
 };
 
 /** The settings of a bench profile. */

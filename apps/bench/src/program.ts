@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SelmixError } from "@selmix/core";
+import type { ClassPrior } from "@selmix/metrics";
 import { withOneLineErrors } from "@selmix/core/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSources } from "./datasets.ts";
+import type { TableLimits } from "./limits.ts";
 import { updateReadme } from "./readme.ts";
 import { runSpeed } from "./speed.ts";
 import { runTable } from "./table-command.ts";
@@ -39,6 +41,10 @@ interface TableFlags {
   workers: number;
   dataDir?: string;
   readme?: boolean;
+  maxSteps?: number;
+  n1?: number;
+  valPerClass?: number;
+  prior?: ClassPrior;
 }
 
 function tableCommand(name: TableName, description: string): Command {
@@ -51,8 +57,18 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
     .option("--readme", "rewrite this table's marked section of apps/bench/README.md from the results")
+    .addOption(new Option("--prior <p>", "class prior of every fine-tune's gain: uniform (profile default) | validation").choices(["uniform", "validation"]))
+    .option("--max-steps <n>", "cap every pre-training and fine-tuning at n steps (smoke runs; results are new jobs)", positiveInt)
+    .option("--n1 <n>", "labelled images of class 0 instead of the setting's (smoke runs on small files)", positiveInt)
+    .option("--val-per-class <n>", "validation images per class instead of the setting's", positiveInt)
     .action(
       action(async (flags: TableFlags) => {
+        const limits: TableLimits = {
+          ...(flags.maxSteps === undefined ? {} : { maxSteps: flags.maxSteps }),
+          ...(flags.n1 === undefined ? {} : { n1: flags.n1 }),
+          ...(flags.valPerClass === undefined ? {} : { valPerClass: flags.valPerClass }),
+          ...(flags.prior === undefined ? {} : { prior: flags.prior }),
+        };
         const doc = await runTable({
           table: name,
           profile: flags.profile,
@@ -62,6 +78,7 @@ function tableCommand(name: TableName, description: string): Command {
           workers: flags.workers,
           ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
           ...(flags.readme ? { readme: README } : {}),
+          limits,
           command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
         });
         const { renderMarkdown } = await import("./markdown.ts");

@@ -8,6 +8,7 @@ import { aggregate, describeWin } from "./aggregate.ts";
 import { datasetsFor } from "./datasets.ts";
 import type { RunRecord, TableDocument } from "./document.ts";
 import { buildJobs } from "./jobs.ts";
+import { limitDataset, type TableLimits } from "./limits.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { runJobs } from "./pool.ts";
 import { profileSettings } from "./profiles.ts";
@@ -26,6 +27,8 @@ export interface TableOptions {
   /** Child processes; 0 runs the jobs in this process (tests). */
   readonly workers: number;
   readonly dataDir?: string;
+  /** Step cap, dataset sizes and the gain's class prior (`--max-steps`, `--n1`, `--val-per-class`, `--prior`). */
+  readonly limits?: TableLimits;
   /** Rewrite the marked section of apps/bench/README.md. */
   readonly readme?: string;
   readonly command: string;
@@ -68,7 +71,14 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const settings = profileSettings(o.profile);
   const { ok, skipped } = await availableSources(o.sources ?? settings.sources[o.table], o.dataDir);
   for (const s of skipped) log(`skipping ${s.dataset}: ${s.reason}`);
-  let jobs = buildJobs({ table: o.table, settings, seeds: o.seeds ?? settings.seeds, sources: ok, ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+  let jobs = buildJobs({
+    table: o.table,
+    settings,
+    seeds: o.seeds ?? settings.seeds,
+    sources: ok,
+    ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+    ...(o.limits === undefined ? {} : { limits: o.limits }),
+  });
   if (o.transformJobs) jobs = o.transformJobs(jobs);
   const cacheDir = join(o.out, "cache");
   let failed: { jobId: string; reason: string }[] = [];
@@ -93,7 +103,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
     .map((j) => jobResultPath(o.out, j))
     .filter((p) => existsSync(p))
     .map((p) => JSON.parse(readFileSync(p, "utf8")) as JobResult);
-  const datasets = aggregate(o.table, datasetsFor(o.table, ok), results);
+  const datasets = aggregate(o.table, datasetsFor(o.table, ok).map((d) => limitDataset(d, o.limits ?? {})), results);
   const date = new Date().toISOString();
   const wallSeconds = (performance.now() - t0) / 1000;
   const runsPath = join(o.out, o.profile, `${o.table}.runs.json`);
