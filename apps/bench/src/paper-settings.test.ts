@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { OBJECTIVE_NAMES } from "@selmix/metrics";
 import { describe, expect, it } from "vitest";
 import { datasetsFor } from "./datasets.ts";
 import { buildJobs } from "./jobs.ts";
-import { REFERENCE_SETTINGS, REFERENCE_SHARED, referenceTable, referenceValues } from "./paper-settings.ts";
+import { REFERENCE_SETTINGS, REFERENCE_SHARED, referenceTable, referenceTableMarkdown, referenceValues } from "./paper-settings.ts";
 import { paperFinetune, profileSettings } from "./profiles.ts";
+import { updateReadme } from "./readme.ts";
 import { TABLE_NAMES } from "./types.ts";
 
 const paper = profileSettings("paper");
@@ -69,5 +72,17 @@ describe("the paper profile's reference values (method notes sections 3, 5, 6)",
       expect(j.dataset.options).toMatchObject({ n1: 300, valPerClass: 20 });
       for (const c of j.rows.flatMap((r) => r.candidates ?? [])) expect(c).toMatchObject({ steps: 7, refreshEvery: 7, prior: "validation" });
     }
+  });
+});
+
+describe("the bench README's reference table", () => {
+  it("is generated from the table (SELMIX_UPDATE_README=1 rewrites it)", () => {
+    const path = fileURLToPath(new URL("../README.md", import.meta.url));
+    const body = referenceTableMarkdown();
+    if (process.env.SELMIX_UPDATE_README === "1") updateReadme(path, "paper-reference", body);
+    const text = readFileSync(path, "utf8");
+    const start = "<!-- bench:paper-reference:start -->\n";
+    const section = text.slice(text.indexOf(start) + start.length, text.indexOf("<!-- bench:paper-reference:end -->"));
+    expect(section).toBe(`${body.trimEnd()}\n`);
   });
 });

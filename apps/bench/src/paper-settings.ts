@@ -124,3 +124,29 @@ export const REFERENCE_SHARED = [
 export function referenceTable(): { setting: ReferenceSetting; objective: ObjectiveName; values: ReferenceValues }[] {
   return REFERENCE_SETTINGS.flatMap((setting) => OBJECTIVE_NAMES.map((objective) => ({ setting, objective, values: referenceValues(setting.id, objective) })));
 }
+
+/** The reference values as Markdown (the bench README's `paper-reference` section is this, byte for byte). */
+export function referenceTableMarkdown(): string {
+  const shared = REFERENCE_SHARED.map(({ key, value, source }) => `| \`${key}\` | ${String(value)} | ${source} |`);
+  const rows = referenceTable().map(
+    ({ setting, objective, values: v }) =>
+      `| \`${setting.id}\` | ${objective} | ${v.temperature} | ${v.lambdaMax} | ${v.lr} | ${v.sources.temperature}; ${v.sources.lambdaMax}; ${v.sources.lr} |`,
+  );
+  const settings = REFERENCE_SETTINGS.map((s) => `| \`${s.id}\` | ${s.basis} |`);
+  return [
+    "Generated from `apps/bench/src/paper-settings.ts` (sections of the method notes, `selmix-method.md`).",
+    "",
+    "| setting | values from |",
+    "|---|---|",
+    ...settings,
+    "",
+    "| shared | value | source |",
+    "|---|---|---|",
+    ...shared,
+    "",
+    "| setting | objective | T | λ_max | lr | sources (T; λ_max; lr) |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
