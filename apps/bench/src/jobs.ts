@@ -15,6 +15,8 @@ export interface JobListOptions {
   readonly seeds: number;
   readonly sources: readonly SourceName[];
   readonly dataDir?: string;
+  /** False accepts subset data files (recorded on each job, outside its hash, like `dataDir`). */
+  readonly strictCounts?: boolean;
   /** Smoke-run limits and the prior switch, applied before a job is hashed. */
   readonly limits?: TableLimits;
 }
@@ -28,6 +30,7 @@ function makeJob(
   rows: RowSpec[],
   dataDir: string | undefined,
   limits: TableLimits = {},
+  strictCounts = true,
 ): Job {
   const model = settings.model(dataset.source, table);
   const body = {
@@ -42,7 +45,7 @@ function makeJob(
   const method = pretrain.config.method;
   // The id names the group and hashes its whole content: a changed config is a new job, never a stale result.
   const id = `${dataset.id}-s${seed}-${method}-${hashOf(body).slice(0, 12)}`;
-  return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }) };
+  return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }), ...(strictCounts === false ? { strictCounts } : {}) };
 }
 
 function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number, table: TableName, dataset: DatasetSpec): RowSpec[] {
@@ -57,22 +60,22 @@ function selmixRows(prefix: string, label: string, settings: ProfileSettings, se
 function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
   const base = s.finetune("mean-recall", seed, dataset);
-  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir, o.limits);
+  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir, o.limits, o.strictCounts);
   const laRows: RowSpec[] = [
     { id: "la", label: "LA" },
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
     ...selmixRows("la", "LA", s, seed, "supervised", dataset),
   ];
-  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits);
+  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits, o.strictCounts);
   return [la, erm];
 }
 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits);
+  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
   const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset)];
-  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits);
+  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts);
   return [la, fm];
 }
 
@@ -103,7 +106,7 @@ export function ablationRows(settings: ProfileSettings, objective: ObjectiveName
 function ablationJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
   const rows: RowSpec[] = [{ id: "la", label: "LA (start)" }, ...s.ablationObjectives.flatMap((obj) => ablationRows(s, obj, seed, dataset))];
-  return [makeJob("ablations", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, rows, o.dataDir)];
+  return [makeJob("ablations", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts)];
 }
 
 /** The jobs of a table: one per (dataset, seed, pre-training config), the longest first. */

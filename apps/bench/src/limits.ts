@@ -11,6 +11,8 @@ export interface TableLimits {
   readonly maxSteps?: number;
   /** Labelled images of class 0 (N1) instead of the setting's. */
   readonly n1?: number;
+  /** Labelled imbalance ratio ρ instead of the setting's. */
+  readonly rho?: number;
   /** Validation images per class instead of the setting's. */
   readonly valPerClass?: number;
   /** Class prior of every fine-tune's gain (`validation` for an imbalanced validation set). */
@@ -19,11 +21,14 @@ export interface TableLimits {
 
 /** The dataset setting with the limits' sizes; same id (results are matched by it), the label says what changed. */
 export function limitDataset(d: DatasetSpec, limits: TableLimits): DatasetSpec {
-  if (limits.n1 === undefined && limits.valPerClass === undefined) return d;
-  const n1 = limits.n1 === undefined ? {} : { n1: limits.n1 };
-  const val = limits.valPerClass === undefined ? {} : { valPerClass: limits.valPerClass };
-  const what = [limits.n1 === undefined ? "" : `N1 = ${limits.n1}`, limits.valPerClass === undefined ? "" : `${limits.valPerClass} validation/class`];
-  return { ...d, options: { ...d.options, ...n1, ...val }, label: `${d.label} [limited: ${what.filter(Boolean).join(", ")}]` };
+  const changes = [
+    { key: "n1", value: limits.n1, label: `N1 = ${limits.n1}` },
+    { key: "rho", value: limits.rho, label: `ρ = ${limits.rho}` },
+    { key: "valPerClass", value: limits.valPerClass, label: `${limits.valPerClass} validation/class` },
+  ].filter((c) => c.value !== undefined);
+  if (changes.length === 0) return d;
+  const options = { ...d.options, ...Object.fromEntries(changes.map((c) => [c.key, c.value])) };
+  return { ...d, options, label: `${d.label} [limited: ${changes.map((c) => c.label).join(", ")}]` };
 }
 
 const capped = <T extends { readonly steps: number }>(c: T, every: keyof T & string, max: number | undefined): T => {

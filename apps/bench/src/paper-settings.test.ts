@@ -65,11 +65,12 @@ describe("the paper profile's reference values (method notes sections 3, 5, 6)",
   it("limits cap the steps and set the prior (a new job id), for smoke runs", () => {
     const quick = profileSettings("quick");
     const plain = buildJobs({ table: "supervised", settings: quick, seeds: 1, sources: ["mnist"] });
-    const limited = buildJobs({ table: "supervised", settings: quick, seeds: 1, sources: ["mnist"], limits: { maxSteps: 7, n1: 300, valPerClass: 20, prior: "validation" } });
+    const limited = buildJobs({ table: "supervised", settings: quick, seeds: 1, sources: ["mnist"], limits: { maxSteps: 7, n1: 300, rho: 10, valPerClass: 20, prior: "validation" } });
     expect(limited.map((j) => j.id)).not.toEqual(plain.map((j) => j.id));
     for (const j of limited) {
       expect(j.pretrain.config).toMatchObject({ steps: 7, evalEvery: 7 });
-      expect(j.dataset.options).toMatchObject({ n1: 300, valPerClass: 20 });
+      expect(j.dataset.options).toMatchObject({ n1: 300, rho: 10, valPerClass: 20 });
+      expect(j.dataset.label).toContain("[limited: N1 = 300, ρ = 10, 20 validation/class]");
       for (const c of j.rows.flatMap((r) => r.candidates ?? [])) expect(c).toMatchObject({ steps: 7, refreshEvery: 7, prior: "validation" });
     }
   });

@@ -22,6 +22,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError("not a number > 0.");
+  return n;
+}
+
 function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("not a non-negative integer.");
@@ -41,8 +47,10 @@ interface TableFlags {
   workers: number;
   dataDir?: string;
   readme?: boolean;
+  strictCounts: boolean;
   maxSteps?: number;
   n1?: number;
+  rho?: number;
   valPerClass?: number;
   prior?: ClassPrior;
 }
@@ -56,16 +64,19 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
     .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
+    .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets, smoke runs)")
     .option("--readme", "rewrite this table's marked section of apps/bench/README.md from the results")
     .addOption(new Option("--prior <p>", "class prior of every fine-tune's gain: uniform (profile default) | validation").choices(["uniform", "validation"]))
     .option("--max-steps <n>", "cap every pre-training and fine-tuning at n steps (smoke runs; results are new jobs)", positiveInt)
     .option("--n1 <n>", "labelled images of class 0 instead of the setting's (smoke runs on small files)", positiveInt)
+    .option("--rho <x>", "labelled imbalance ratio instead of the setting's", positiveNumber)
     .option("--val-per-class <n>", "validation images per class instead of the setting's", positiveInt)
     .action(
       action(async (flags: TableFlags) => {
         const limits: TableLimits = {
           ...(flags.maxSteps === undefined ? {} : { maxSteps: flags.maxSteps }),
           ...(flags.n1 === undefined ? {} : { n1: flags.n1 }),
+          ...(flags.rho === undefined ? {} : { rho: flags.rho }),
           ...(flags.valPerClass === undefined ? {} : { valPerClass: flags.valPerClass }),
           ...(flags.prior === undefined ? {} : { prior: flags.prior }),
         };
@@ -79,6 +90,7 @@ function tableCommand(name: TableName, description: string): Command {
           ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
           ...(flags.readme ? { readme: README } : {}),
           limits,
+          strictCounts: flags.strictCounts,
           command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
         });
         const { renderMarkdown } = await import("./markdown.ts");

@@ -11,11 +11,11 @@ import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
 const sources = new Map<string, Promise<Source>>();
 
 /** Loads a source once per process (every job of a worker on the same data shares it). */
-export function sourceOnce(name: SourceName, dataDir: string | undefined): Promise<Source> {
-  const key = `${name}\u0000${dataDir ?? ""}`;
+export function sourceOnce(name: SourceName, dataDir: string | undefined, strictCounts = true): Promise<Source> {
+  const key = `${name}\u0000${dataDir ?? ""}\u0000${strictCounts}`;
   let p = sources.get(key);
   if (p === undefined) {
-    p = loadSource(name, dataDir === undefined ? {} : { dataDir });
+    p = loadSource(name, { ...(dataDir === undefined ? {} : { dataDir }), strictCounts });
     sources.set(key, p);
     p.catch(() => sources.delete(key));
   }
@@ -24,7 +24,7 @@ export function sourceOnce(name: SourceName, dataDir: string | undefined): Promi
 
 /** The splits of a job's dataset and seed (the seed draws the long-tailed subsets). */
 export async function jobSplits(job: Job): Promise<Splits> {
-  const source = await sourceOnce(job.dataset.source, job.dataDir);
+  const source = await sourceOnce(job.dataset.source, job.dataDir, job.strictCounts ?? true);
   const manifest = createManifest(source, resolveProfile(job.dataset.profile, job.dataset.options), job.seed);
   return splitsFromManifest(source, manifest);
 }

@@ -27,6 +27,8 @@ export interface TableOptions {
   /** Child processes; 0 runs the jobs in this process (tests). */
   readonly workers: number;
   readonly dataDir?: string;
+  /** False accepts data files with fewer records than the official ones (`--no-strict-counts`). @defaultValue true */
+  readonly strictCounts?: boolean;
   /** Step cap, dataset sizes and the gain's class prior (`--max-steps`, `--n1`, `--val-per-class`, `--prior`). */
   readonly limits?: TableLimits;
   /** Rewrite the marked section of apps/bench/README.md. */
@@ -46,12 +48,16 @@ function legacyRun(docPath: string): RunRecord[] {
 }
 
 /** Which sources can be loaded here; the others are skipped with the reason (e.g. CIFAR files absent). */
-async function availableSources(sources: readonly SourceName[], dataDir: string | undefined): Promise<{ ok: SourceName[]; skipped: { dataset: string; reason: string }[] }> {
+async function availableSources(
+  sources: readonly SourceName[],
+  dataDir: string | undefined,
+  strictCounts: boolean,
+): Promise<{ ok: SourceName[]; skipped: { dataset: string; reason: string }[] }> {
   const ok: SourceName[] = [];
   const skipped: { dataset: string; reason: string }[] = [];
   for (const s of sources) {
     try {
-      await sourceOnce(s, dataDir);
+      await sourceOnce(s, dataDir, strictCounts);
       ok.push(s);
     } catch (error) {
       if (!(isSelmixError(error) && error.code === "NOT_FOUND")) throw error;
@@ -69,7 +75,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const log = o.log ?? ((m: string): void => console.error(m));
   const t0 = performance.now();
   const settings = profileSettings(o.profile);
-  const { ok, skipped } = await availableSources(o.sources ?? settings.sources[o.table], o.dataDir);
+  const { ok, skipped } = await availableSources(o.sources ?? settings.sources[o.table], o.dataDir, o.strictCounts ?? true);
   for (const s of skipped) log(`skipping ${s.dataset}: ${s.reason}`);
   let jobs = buildJobs({
     table: o.table,
@@ -78,6 +84,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
     sources: ok,
     ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
     ...(o.limits === undefined ? {} : { limits: o.limits }),
+    ...(o.strictCounts === undefined ? {} : { strictCounts: o.strictCounts }),
   });
   if (o.transformJobs) jobs = o.transformJobs(jobs);
   const cacheDir = join(o.out, "cache");

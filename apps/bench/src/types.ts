@@ -56,6 +56,8 @@ export interface Job {
   readonly rows: readonly RowSpec[];
   /** Folder with the CIFAR files (`--data-dir`). */
   readonly dataDir?: string;
+  /** False accepts data files with fewer records than the official ones (`--no-strict-counts`). */
+  readonly strictCounts?: boolean;
 }
 
 /** What the settings of a fine-tune row came out as (the chosen candidate). */

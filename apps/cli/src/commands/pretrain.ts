@@ -39,6 +39,7 @@ export function registerPretrainCommand(program: Command): void {
     .option("--val-per-class <n>", "balanced validation images per class", parseInteger)
     .option("--balanced-test", "subsample the test split to the smallest class")
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
+    .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets; the manifest records their hashes)")
     .option("--model <arch>", `${MODEL_ARCHS.join(" | ")} (default mlp)`)
     .option("--method <m>", "erm | la (logit-adjusted, default) | fixmatch | fixmatch-la (need --profile semi-supervised)")
     .option("--mu <n>", "FixMatch: unlabelled images per labelled image in a step (default 2)", parseInteger)

@@ -45,6 +45,8 @@ export interface PretrainInput extends ProfileOptions {
   readonly source?: SourceName;
   readonly profile?: ProfileName;
   readonly dataDir?: string;
+  /** Require the official record counts of the data files (false: subsets; the manifest pins their hashes). */
+  readonly strictCounts?: boolean;
   readonly model?: ModelArch;
   readonly method?: PretrainMethod;
   readonly mu?: number;
@@ -87,6 +89,7 @@ const inputSchema = z
     valPerClass: z.int().nonnegative(),
     balancedTest: z.boolean(),
     dataDir: z.string(),
+    strictCounts: z.boolean(),
     model: z.enum(MODEL_ARCHS),
     method: z.enum(METHODS),
     mu: z.int().positive(),
@@ -170,7 +173,10 @@ function assertManifestFits(path: string, manifest: Manifest, source: SourceName
 async function loadData(input: PretrainInput, profile: ProfileParams, seed: number, run: RunContext): Promise<{ splits: Splits; reused: boolean }> {
   const sourceName = input.source ?? "mnist";
   const path = join(run.out, "manifest.json");
-  const dataOptions = input.dataDir === undefined ? {} : { dataDir: input.dataDir };
+  const dataOptions = {
+    ...(input.dataDir === undefined ? {} : { dataDir: input.dataDir }),
+    ...(input.strictCounts === undefined ? {} : { strictCounts: input.strictCounts }),
+  };
   if (run.resume && existsSync(path)) {
     const manifest = await loadManifest(path);
     assertManifestFits(path, manifest, sourceName, profile, seed);

@@ -1,5 +1,5 @@
 // Test-only helpers that write tiny files in every supported format. Not part of the package's API or build.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -63,4 +63,66 @@ export function tarBytes(files: Readonly<Record<string, Uint8Array>>): Uint8Arra
     offset += p.length;
   }
   return out;
+}
+
+/** Random CIFAR files in the official binary layout, for end-to-end runs (fewer records than the official ones). */
+export interface CifarFilesOptions {
+  /** Training records per class. */
+  readonly trainPerClass: number;
+  /** Test records per class. */
+  readonly testPerClass: number;
+  /** Seed of the pixels and the record order. */
+  readonly seed?: number;
+}
+
+/** xorshift32 bytes: random pixels without a dependency. */
+function randomBytes(n: number, state: { s: number }): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = state.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    state.s = x >>> 0;
+    out[i] = state.s & 0xff;
+  }
+  return out;
+}
+
+function randomRecords(variant: "cifar10" | "cifar100", perClass: number, state: { s: number }): Uint8Array {
+  const k = variant === "cifar10" ? 10 : 100;
+  const labelBytes = variant === "cifar10" ? 1 : 2;
+  const record = labelBytes + 3072;
+  const n = k * perClass;
+  const out = new Uint8Array(n * record);
+  for (let r = 0; r < n; r++) {
+    const fine = r % k; // every class perClass times, interleaved
+    const at = r * record;
+    if (variant === "cifar10") out[at] = fine;
+    else out.set([fine % 20, fine], at);
+    out.set(randomBytes(3072, state), at + labelBytes);
+  }
+  return out;
+}
+
+/**
+ * Writes `<dir>/cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin` (CIFAR-10) or
+ * `<dir>/cifar-100-binary/{train,test}.bin` (CIFAR-100) with random pixels; returns `dir`.
+ */
+export function writeCifarFiles(dir: string, variant: "cifar10" | "cifar100", options: CifarFilesOptions): string {
+  const state = { s: (options.seed ?? 1) * 2654435761 || 1 };
+  if (variant === "cifar10") {
+    const folder = join(dir, "cifar-10-batches-bin");
+    mkdirSync(folder, { recursive: true });
+    const train = randomRecords("cifar10", options.trainPerClass, state);
+    const per = 2 * options.trainPerClass * 3073; // 10·trainPerClass records over 5 batches
+    for (let b = 0; b < 5; b++) writeFileSync(join(folder, `data_batch_${b + 1}.bin`), train.subarray(b * per, (b + 1) * per));
+    writeFileSync(join(folder, "test_batch.bin"), randomRecords("cifar10", options.testPerClass, state));
+  } else {
+    const folder = join(dir, "cifar-100-binary");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "train.bin"), randomRecords("cifar100", options.trainPerClass, state));
+    writeFileSync(join(folder, "test.bin"), randomRecords("cifar100", options.testPerClass, state));
+  }
+  return dir;
 }
