@@ -177,3 +177,21 @@ describe("finetuneFeatures and finetune share the loop", () => {
     model.dispose();
   });
 });
+
+describe("the gain switches of the config reach the loop's gain", () => {
+  // An imbalanced validation set: the validation prior differs from 1/K.
+  const imbalanced: FeatureData = { ...data, validation: clusters([120, 60, 30, 15, 8], 4) };
+  const firstGain = async (switches: Partial<FinetuneConfig>): Promise<string> => {
+    const { result } = await finetuneFeatures(imbalanced, biasedHead(), { ...config, steps: 1, ...switches });
+    return JSON.stringify(result.diagnostics[0]!.topGain);
+  };
+
+  test("prior, confusion and target term each change the gain; the named pair equals its two switches", async () => {
+    const reference = await firstGain({});
+    expect(await firstGain({ prior: "validation" })).not.toBe(reference);
+    expect(await firstGain({ confusion: "soft" })).not.toBe(reference);
+    expect(await firstGain({ targetTerm: "exact" })).not.toBe(reference);
+    expect(await firstGain({ gainVariant: "paper" })).toBe(await firstGain({ confusion: "soft", targetTerm: "exact" }));
+    expect(await firstGain({ gainVariant: "paper", targetTerm: "reference" })).toBe(await firstGain({ confusion: "soft" }));
+  });
+});
