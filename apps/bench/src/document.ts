@@ -9,6 +9,8 @@ export interface RunRecord {
   /** Null for a record recovered from a table JSON written before run records existed. */
   readonly jobsRun: number | null;
   readonly workers: number;
+  /** The Redis queue the jobs ran on (`--queue`, password removed); `workers` is then unused. */
+  readonly queue?: string;
 }
 
 /** Everything one table command produced: what the Markdown, the JSON and the SVGs are rendered from. */

@@ -6,10 +6,12 @@ import { withOneLineErrors } from "@selmix/core/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSources } from "./datasets.ts";
 import type { TableLimits } from "./limits.ts";
+import { parseQueueUrl } from "./queue.ts";
 import { updateReadme } from "./readme.ts";
 import { runSpeed } from "./speed.ts";
 import { runTable } from "./table-command.ts";
 import { BENCH_PROFILES, type BenchProfile, type TableName } from "./types.ts";
+import { workerCommand } from "./worker-command.ts";
 
 /** Runs a command body; any failure becomes one line `bench: CODE: message` on stderr and exit code 1. */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -45,6 +47,7 @@ interface TableFlags {
   datasets?: string;
   out: string;
   workers: number;
+  queue?: string;
   dataDir?: string;
   readme?: boolean;
   strictCounts: boolean;
@@ -63,6 +66,7 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
     .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
+    .option("--queue <url>", "run the jobs on `bench worker` processes of this Redis instead: redis://HOST:PORT/DB")
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
     .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets, smoke runs)")
     .option("--readme", "rewrite this table's marked section of apps/bench/README.md from the results")
@@ -87,6 +91,7 @@ function tableCommand(name: TableName, description: string): Command {
           ...(flags.datasets === undefined ? {} : { sources: parseSources(flags.datasets) }),
           out: resolve(flags.out),
           workers: flags.workers,
+          ...(flags.queue === undefined ? {} : { queue: parseQueueUrl(flags.queue) }),
           ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
           ...(flags.readme ? { readme: README } : {}),
           limits,
@@ -100,7 +105,7 @@ function tableCommand(name: TableName, description: string): Command {
     );
 }
 
-/** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`. */
+/** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`, `worker`. */
 export function buildProgram(): Command {
   const program = new Command("bench")
     .description("SelMix paper tables (supervised, semi-supervised, ablations) and speed benchmarks on the data available here")
@@ -131,5 +136,6 @@ export function buildProgram(): Command {
         }),
       ),
   );
+  program.addCommand(workerCommand(action, resolve(ROOT, "results")));
   return program;
 }

@@ -12,6 +12,8 @@ import { limitDataset, type TableLimits } from "./limits.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { runJobs } from "./pool.ts";
 import { profileSettings } from "./profiles.ts";
+import { redactedQueueUrl } from "./queue.ts";
+import { runJobsOnQueue } from "./queue-coordinator.ts";
 import { updateReadme } from "./readme.ts";
 import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
 import { tableSvg } from "./svg.ts";
@@ -26,6 +28,8 @@ export interface TableOptions {
   readonly out: string;
   /** Child processes; 0 runs the jobs in this process (tests). */
   readonly workers: number;
+  /** Run the jobs on the workers of this Redis queue instead (`--queue`; `workers` is then unused). */
+  readonly queue?: URL;
   readonly dataDir?: string;
   /** False accepts data files with fewer records than the official ones (`--no-strict-counts`). @defaultValue true */
   readonly strictCounts?: boolean;
@@ -90,7 +94,12 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const cacheDir = join(o.out, "cache");
   let failed: { jobId: string; reason: string }[] = [];
   let jobsRun = 0;
-  if (o.workers === 0) {
+  if (o.queue !== undefined) {
+    log(`${o.table} (${o.profile}): ${jobs.length} jobs on the queue, results in ${join(o.out, o.profile, o.table)}`);
+    const summary = await runJobsOnQueue(jobs, { url: o.queue, outDir: o.out, log });
+    jobsRun = summary.done;
+    log(`${summary.done} jobs run on the queue, ${summary.skipped} already done`);
+  } else if (o.workers === 0) {
     await initBackend();
     for (const job of jobs) {
       const path = jobResultPath(o.out, job);
@@ -115,7 +124,8 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const wallSeconds = (performance.now() - t0) / 1000;
   const runsPath = join(o.out, o.profile, `${o.table}.runs.json`);
   const previous = existsSync(runsPath) ? (JSON.parse(readFileSync(runsPath, "utf8")) as RunRecord[]) : legacyRun(join(o.out, o.profile, `${o.table}.json`));
-  const runs = jobsRun > 0 ? [...previous, { command: o.command, date, wallSeconds, jobsRun, workers: o.workers }] : previous;
+  const run: RunRecord = { command: o.command, date, wallSeconds, jobsRun, workers: o.workers, ...(o.queue === undefined ? {} : { queue: redactedQueueUrl(o.queue) }) };
+  const runs = jobsRun > 0 ? [...previous, run] : previous;
   writeFileAtomic(runsPath, `${JSON.stringify(runs, null, 1)}\n`);
   const doc: TableDocument = {
     format: "selmix-bench-table",

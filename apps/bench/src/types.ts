@@ -99,6 +99,16 @@ export interface RowResult {
   readonly effectivePairs: { readonly first: number; readonly mean: number } | null;
 }
 
+/** Which machine and process ran a job (recorded by queue workers, `pnpm bench worker`). */
+export interface RanBy {
+  readonly hostname: string;
+  /** The process that trained (a child of the `bench worker` process). */
+  readonly pid: number;
+  /** The `bench worker` process. */
+  readonly workerPid: number;
+  readonly backend: string;
+}
+
 /** The result file of one job (written atomically; its presence marks the job done). */
 export interface JobResult {
   readonly format: "selmix-bench-job";
@@ -109,4 +119,6 @@ export interface JobResult {
   readonly seconds: number;
   readonly finishedAt: string;
   readonly rows: readonly RowResult[];
+  /** Set when the job ran on a queue worker. */
+  readonly ranBy?: RanBy;
 }

@@ -1,0 +1,61 @@
+/**
+ * BullMQ's sandboxed processor of `pnpm bench worker`: BullMQ forks this file into child processes (as many as
+ * `--concurrency`) and reuses them across jobs. Training runs here, away from the worker process, whose event loop
+ * then stays free to renew the job locks.
+ */
+import { hostname } from "node:os";
+import { isSelmixError } from "@selmix/core";
+import { activeBackend, type BackendChoice, initBackend } from "@selmix/models";
+import { type SandboxedJob, UnrecoverableError } from "bullmq";
+import type { QueuedJob, QueueProgress } from "./queue.ts";
+import { runJob } from "./run-job.ts";
+import type { JobResult } from "./types.ts";
+
+/** How the worker process configures its children (environment variable {@link PROCESSOR_ENV}, JSON). */
+export interface ProcessorSettings {
+  readonly cacheDir: string;
+  /** Replaces the coordinator's `--data-dir` (paths differ between machines). */
+  readonly dataDir?: string;
+  readonly backend: BackendChoice;
+  readonly workerPid: number;
+}
+
+/** The environment variable that carries {@link ProcessorSettings} to the forked children. */
+export const PROCESSOR_ENV = "SELMIX_BENCH_WORKER";
+
+// A child whose worker process died (kill -9, lost machine) stops too, instead of training for nobody.
+process.once("disconnect", () => process.exit(1));
+
+let backend: Promise<unknown> | undefined;
+
+function settings(): ProcessorSettings {
+  const raw = process.env[PROCESSOR_ENV];
+  if (raw === undefined) throw new Error(`${PROCESSOR_ENV} is not set: this file is forked by pnpm bench worker`);
+  return JSON.parse(raw) as ProcessorSettings;
+}
+
+/**
+ * Runs one queued job and returns its result, with who ran it. A coded `SelmixError` (bad config, missing data)
+ * fails the same way on every attempt: it becomes BullMQ's `UnrecoverableError` (no retry), its reason
+ * `CODE: message` as the coordinator prints it. Any other error uses the job's remaining attempts.
+ */
+export default async function processQueuedJob(queued: SandboxedJob<QueuedJob, JobResult>): Promise<JobResult> {
+  const s = settings();
+  const job = s.dataDir === undefined ? queued.data.job : { ...queued.data.job, dataDir: s.dataDir };
+  const progress = (text: string): void => {
+    void queued.updateProgress({ text } satisfies QueueProgress);
+  };
+  try {
+    backend ??= initBackend({ name: s.backend });
+    await backend;
+    const ranBy = { hostname: hostname(), pid: process.pid, workerPid: s.workerPid, backend: activeBackend() ?? "unknown" };
+    progress(`running on ${ranBy.hostname} pid ${ranBy.pid} (${ranBy.backend}), attempt ${queued.attemptsStarted ?? queued.attemptsMade + 1}`);
+    const result = await runJob(job, { cacheDir: s.cacheDir, log: progress });
+    return { ...result, job: queued.data.job, ranBy };
+  } catch (error) {
+    if (process.env.SELMIX_DEBUG) console.error(error);
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+    if (isSelmixError(error)) throw new UnrecoverableError(`${error.code}: ${message}`);
+    throw error;
+  }
+}
