@@ -53,13 +53,15 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
   const byId = new Map(pending.map((j) => [j.id, j]));
   const total = pending.length;
   let done = 0;
-  let started = 0;
+  const started = new Set<string>();
   // Redis going away for a while is survived (BullMQ reconnects); say so instead of staying silent.
   const onError = (error: Error): void => o.log(`queue error (reconnecting): ${error.message.split("\n")[0]}`);
   queue.on("error", onError);
   events.on("error", onError);
   events.on("active", ({ jobId }) => {
-    if (byId.has(jobId)) o.log(`[${++started}/${total}] started ${jobId}`);
+    if (!byId.has(jobId)) return;
+    if (started.has(jobId)) o.log(`  ${jobId}: started again`);
+    else o.log(`[${started.add(jobId).size}/${total}] started ${jobId}`);
   });
   events.on("progress", ({ jobId, data }) => {
     if (byId.has(jobId)) o.log(`  ${jobId}: ${(data as QueueProgress).text}`);

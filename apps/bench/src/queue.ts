@@ -5,7 +5,7 @@
 import { SelmixError } from "@selmix/core";
 import type { ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
-import type { Job, JobResult } from "./types.ts";
+import type { Job } from "./types.ts";
 
 /** The BullMQ queue every table's jobs go to (the job id already names table, dataset, seed and config hash). */
 export const QUEUE_NAME = "selmix-bench";
@@ -14,9 +14,6 @@ export const QUEUE_NAME = "selmix-bench";
 export interface QueuedJob {
   readonly job: Job;
 }
-
-/** What a worker returns for a job: the job result, plus who ran it. */
-export type QueuedResult = JobResult;
 
 /** Progress a worker reports while running a job (shown by the coordinator). */
 export interface QueueProgress {
