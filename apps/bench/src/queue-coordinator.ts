@@ -26,6 +26,8 @@ export interface QueueRunSummary {
  * `UnrecoverableError`), and a job whose worker died is taken back by BullMQ's stall check without using an attempt.
  */
 const ATTEMPTS = 2;
+/** A failed job stays this long in Redis (a re-run within it retries the same job; after it, the job is added anew). */
+const FAILED_KEPT_SECONDS = 7 * 24 * 3600;
 
 function failure(jobId: string, reason: string): Error {
   const { code, message } = parseFailedReason(reason);
@@ -77,7 +79,7 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
     o.log(`queue ${redactedQueueUrl(o.url)} (${QUEUE_NAME}): ${total} jobs to run, ${skipped} already done`);
     const settle = async (job: Job): Promise<void> => {
       let queued = await QueueJob.fromId<QueuedJob, JobResult>(queue, job.id);
-      if (queued === undefined) queued = await queue.add(job.table, { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 5000 } });
+      if (queued === undefined) queued = await queue.add(job.table, { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 5000 }, removeOnFail: { age: FAILED_KEPT_SECONDS } });
       else if ((await queued.getState()) === "failed") {
         o.log(`  ${job.id}: failed before (${queued.failedReason}); retrying`);
         await queued.retry("failed");

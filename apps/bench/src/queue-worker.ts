@@ -12,7 +12,8 @@ export interface QueueWorkerOptions {
   readonly url: URL;
   /** Jobs run at the same time, each in its own child process. */
   readonly concurrency: number;
-  readonly backend: BackendChoice;
+  /** Without it, `SELMIX_BACKEND`, else the first that starts (`initBackend`). */
+  readonly backend?: BackendChoice;
   /** Results folder of this machine: its `cache/` holds the pre-trained checkpoints and interrupted runs. */
   readonly out: string;
   /** CIFAR files on this machine (replaces the coordinator's `--data-dir`). */
@@ -44,7 +45,7 @@ function untilSignal(): Promise<void> {
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   await checkRedis(o.url);
   // The backend is checked here once, so a machine without it fails now instead of failing every job it takes.
-  const { name: backend } = await initBackend({ name: o.backend });
+  const { name: backend } = await initBackend(o.backend === undefined ? {} : { name: o.backend });
   const settings: ProcessorSettings = {
     cacheDir: join(o.out, "cache"),
     ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),

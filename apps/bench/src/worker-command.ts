@@ -7,7 +7,7 @@ import { runQueueWorker } from "./queue-worker.ts";
 interface WorkerFlags {
   queue: string;
   concurrency: number;
-  backend: BackendChoice;
+  backend?: BackendChoice;
   out: string;
   dataDir?: string;
   lockSeconds: number;
@@ -25,7 +25,7 @@ export function workerCommand(action: (body: (flags: WorkerFlags) => Promise<voi
     .description("run the jobs that `pnpm bench <table> --queue URL` put on a Redis queue, on this machine (needs the repository, built, and the data)")
     .requiredOption("--queue <url>", "Redis of the coordinator: redis://HOST:PORT/DB")
     .option("--concurrency <n>", "jobs at the same time, each in its own child process", positiveInt, 1)
-    .addOption(new Option("--backend <name>", "tfjs backend of every job").choices(["auto", ...BACKEND_ORDER]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend of every job (else SELMIX_BACKEND, else auto)").choices(["auto", ...BACKEND_ORDER]))
     .option("--out <dir>", "results folder of this machine (its cache/ keeps pre-trained checkpoints and interrupted runs)", defaultOut)
     .option("--data-dir <dir>", "folder with the CIFAR files on this machine (else SELMIX_DATA_DIR)")
     .option("--lock-seconds <n>", "seconds without a heartbeat before a dead worker's job goes to another worker", positiveInt, 30)
@@ -34,7 +34,7 @@ export function workerCommand(action: (body: (flags: WorkerFlags) => Promise<voi
         await runQueueWorker({
           url: parseQueueUrl(flags.queue),
           concurrency: flags.concurrency,
-          backend: flags.backend,
+          ...(flags.backend === undefined ? {} : { backend: flags.backend }),
           out: resolve(flags.out),
           ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
           lockSeconds: flags.lockSeconds,
