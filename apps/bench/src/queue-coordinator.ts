@@ -33,7 +33,7 @@ function failure(jobId: string, reason: string): Error {
   const { code, message } = parseFailedReason(reason);
   const text = `job ${jobId} failed: ${message}`;
   // The worker's own code when it is one of ours; anything else is printed as INTERNAL_ERROR.
-  return code === "INTERNAL_ERROR" || code === "Error" ? new Error(text) : new SelmixError(code as SelmixErrorCode, text);
+  return code === "INTERNAL_ERROR" ? new Error(text) : new SelmixError(code as SelmixErrorCode, text);
 }
 
 /**

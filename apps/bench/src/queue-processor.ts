@@ -37,7 +37,8 @@ function settings(): ProcessorSettings {
 /**
  * Runs one queued job and returns its result, with who ran it. A coded `SelmixError` (bad config, missing data)
  * fails the same way on every attempt: it becomes BullMQ's `UnrecoverableError` (no retry), its reason
- * `CODE: message` as the coordinator prints it. Any other error uses the job's remaining attempts.
+ * `CODE: message` as the coordinator prints it. Any other error (`INTERNAL_ERROR: message`) uses the job's
+ * remaining attempts.
  */
 export default async function processQueuedJob(queued: SandboxedJob<QueuedJob, JobResult>): Promise<JobResult> {
   const s = settings();
@@ -56,6 +57,7 @@ export default async function processQueuedJob(queued: SandboxedJob<QueuedJob, J
     if (process.env.SELMIX_DEBUG) console.error(error);
     const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
     if (isSelmixError(error)) throw new UnrecoverableError(`${error.code}: ${message}`);
-    throw error;
+    // The prefix keeps a Node error's own "ENOENT: ..." from reading as one of our codes.
+    throw new Error(`INTERNAL_ERROR: ${message}`);
   }
 }

@@ -9,7 +9,7 @@ import { isSelmixError } from "@selmix/core";
 import { activeBackend } from "@selmix/models";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkRedis, parseQueueUrl, QUEUE_NAME, queueConnection } from "./queue.ts";
+import { checkRedis, parseFailedReason, parseQueueUrl, QUEUE_NAME, queueConnection, redactedQueueUrl } from "./queue.ts";
 import { jobResultPath } from "./run-job.ts";
 import { runTable } from "./table-command.ts";
 import type { Job, JobResult } from "./types.ts";
@@ -89,16 +89,19 @@ function startWorker(url: URL, out: string, backend: string): { child: ChildProc
   return { child, lines };
 }
 
+/** The rows kept: both pre-trained rows, a baseline fine-tune and one SelMix fine-tune. */
+const ROWS = new Set(["erm", "la", "la+uniform", "la+selmix:min-recall"]);
+
 /**
- * The quick profile's supervised jobs, shrunk like the smoke test, but with 300 pre-training steps validated (and
- * checkpointed) every 30, so that a worker can be killed while a `last.ckpt` exists.
+ * The quick profile's supervised jobs, shrunk like the smoke test, but with 200 pre-training steps validated (and
+ * checkpointed) every 20, so that a worker can be killed while a `last.ckpt` exists.
  */
 function shrink(jobs: Job[]): Job[] {
   return jobs.map((j) => ({
     ...j,
     dataset: { ...j.dataset, options: { n1: 500, rho: 10, valPerClass: 50 } },
-    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 300, evalEvery: 30 } } : j.pretrain,
-    rows: j.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
+    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 200, evalEvery: 20 } } : j.pretrain,
+    rows: j.rows.filter((r) => ROWS.has(r.id)).map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
   }));
 }
 
@@ -129,7 +132,7 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
     const table = runTable({ ...base, out, queue: url, log: (m) => log.push(m) });
     table.catch(() => {}); // awaited below
 
-    // The worker that takes the LA job (pre-training, then eight fine-tuned rows) is killed, process group and all
+    // The worker that takes the LA job (pre-training, then two fine-tuned rows) is killed, process group and all
     // (the worker and its training child), once the job is mid-way: during pre-training with a last.ckpt on disk, or,
     // if pre-training was too quick to catch, during the fine-tunes. The other worker has to finish it.
     const preLine = /^ {2}(\S+-la-\S+): pre-training .* \(([0-9a-f]{12})\)$/;
@@ -184,6 +187,7 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
       expect((error as Error).message).toMatch(/^job \S+-broken failed: lr must be > 0, got -1$/);
       const failed = await queue.getFailed();
       expect(failed.map((j) => [j.id?.endsWith("-broken"), j.attemptsMade])).toEqual([[true, 1]]);
+      await until("the worker to log the failure", 10_000, () => (survivor.lines.some((l) => l.startsWith("FAILED ")) ? true : undefined));
       expect(survivor.lines.filter((l) => l.startsWith("FAILED "))).toHaveLength(1);
       expect(existsSync(jobResultPath(out, failed[0]!.data.job as Job))).toBe(false);
     } finally {
@@ -197,7 +201,20 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
     const port = await freePort();
     const down = spawnSync(process.execPath, [main, "supervised", "--queue", `redis://127.0.0.1:${port}/0`, "--out", join(dir, "down")], { encoding: "utf8", timeout: 60_000 });
     expect(down.status).toBe(1);
-    // Progress lines first, then the one-line error.
-    expect(down.stderr).toMatch(new RegExp(`\\nbench: NOT_FOUND: --queue redis://127.0.0.1:${port}/0: no Redis answers there \\([^\\n]*\\)\\n$`));
+    expect(down.stderr).toMatch(new RegExp(`^bench: NOT_FOUND: --queue redis://127.0.0.1:${port}/0: no Redis answers there \\([^\\n]*\\)\\n$`));
+  });
+});
+
+describe("queue helpers", () => {
+  it("accepts redis:// and rediss:// URLs with a database number, and hides the password", () => {
+    expect(parseQueueUrl("redis://10.0.0.5:6379/2").port).toBe("6379");
+    expect(redactedQueueUrl(parseQueueUrl("rediss://:secret@host:6380/0"))).toBe("rediss://:***@host:6380/0");
+    expect(() => parseQueueUrl("redis://host/x")).toThrow(/the path must be a database number/);
+    expect(() => parseQueueUrl("host:6379")).toThrow(/expected redis:\/\/HOST:PORT\/DB/);
+  });
+
+  it("splits a failed job's reason into code and message", () => {
+    expect(parseFailedReason("INVALID_VALUE: lr must be > 0, got -1")).toEqual({ code: "INVALID_VALUE", message: "lr must be > 0, got -1" });
+    expect(parseFailedReason("job stalled more than allowable limit")).toEqual({ code: "INTERNAL_ERROR", message: "job stalled more than allowable limit" });
   });
 });

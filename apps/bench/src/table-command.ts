@@ -12,7 +12,7 @@ import { limitDataset, type TableLimits } from "./limits.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { runJobs } from "./pool.ts";
 import { profileSettings } from "./profiles.ts";
-import { redactedQueueUrl } from "./queue.ts";
+import { checkRedis, redactedQueueUrl } from "./queue.ts";
 import { runJobsOnQueue } from "./queue-coordinator.ts";
 import { updateReadme } from "./readme.ts";
 import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
@@ -79,6 +79,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const log = o.log ?? ((m: string): void => console.error(m));
   const t0 = performance.now();
   const settings = profileSettings(o.profile);
+  if (o.queue !== undefined) await checkRedis(o.queue); // before loading data: a wrong URL fails at once
   const { ok, skipped } = await availableSources(o.sources ?? settings.sources[o.table], o.dataDir, o.strictCounts ?? true);
   for (const s of skipped) log(`skipping ${s.dataset}: ${s.reason}`);
   let jobs = buildJobs({
