@@ -82,7 +82,7 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
       if (queued === undefined) queued = await queue.add(job.table, { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 5000 }, removeOnFail: { age: FAILED_KEPT_SECONDS } });
       else if ((await queued.getState()) === "failed") {
         o.log(`  ${job.id}: failed before (${queued.failedReason}); retrying`);
-        await queued.retry("failed");
+        await queued.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
       }
       let result: JobResult;
       try {
@@ -94,7 +94,8 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
         throw new SelmixError("MISMATCH", `job ${job.id}: the queue returned something that is not its result`);
       }
       writeFileAtomic(jobResultPath(o.outDir, job), `${JSON.stringify({ ...result, job }, null, 1)}\n`);
-      await queued.remove();
+      // Written: Redis need not keep it. A job already removed (another coordinator of the same table) is fine.
+      await queued.remove().catch(() => {});
       done++;
       const by = result.ranBy === undefined ? "" : ` on ${result.ranBy.hostname} pid ${result.ranBy.pid} (${result.ranBy.backend})`;
       o.log(`  done ${job.id} in ${result.seconds.toFixed(0)} s${by} [${done}/${total}]`);

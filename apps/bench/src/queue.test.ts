@@ -190,6 +190,16 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
       await until("the worker to log the failure", 10_000, () => (survivor.lines.some((l) => l.startsWith("FAILED ")) ? true : undefined));
       expect(survivor.lines.filter((l) => l.startsWith("FAILED "))).toHaveLength(1);
       expect(existsSync(jobResultPath(out, failed[0]!.data.job as Job))).toBe(false);
+
+      // A re-run retries the failed job (with fresh attempts), which fails the same way, once more.
+      const retryLog: string[] = [];
+      const again = await runTable({ ...base, out, queue: url, transformJobs: broken, log: (m) => retryLog.push(m) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect([isSelmixError(again, "INVALID_VALUE"), (again as Error).message]).toEqual([true, (error as Error).message]);
+      expect(retryLog.some((l) => /-broken: failed before \(INVALID_VALUE: lr must be > 0, got -1\); retrying$/.test(l))).toBe(true);
+      expect((await queue.getFailed()).map((j) => j.attemptsMade)).toEqual([1]);
     } finally {
       await queue.close();
     }
