@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BackendChoice, initBackend } from "@selmix/models";
+import { type SelmixErrorCode, SelmixError } from "@selmix/core";
+import type { BackendChoice, BackendName } from "@selmix/models";
 import { Worker } from "bullmq";
 import { checkRedis, QUEUE_NAME, type QueuedJob, type QueueProgress, queueConnection, redactedQueueUrl } from "./queue.ts";
 import { PROCESSOR_ENV, type ProcessorSettings } from "./queue-processor.ts";
@@ -37,6 +39,22 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/** The backend `initBackend` picks on this machine for the choice, found in a short-lived process (`backend-probe.js`). */
+function probeBackend(choice: BackendChoice | undefined): BackendName {
+  const probe = fileURLToPath(new URL("./backend-probe.js", import.meta.url));
+  const run = spawnSync(process.execPath, [probe, ...(choice === undefined ? [] : [choice])], { encoding: "utf8", timeout: 120_000 });
+  const line = run.stdout?.trim().split("\n").at(-1) ?? "";
+  let answer: { name?: BackendName; code?: string; message?: string };
+  try {
+    answer = JSON.parse(line) as typeof answer;
+  } catch {
+    throw new Error(`backend probe exited with ${run.status ?? run.signal}: ${run.stderr?.trim().split("\n").at(-1) ?? ""}`);
+  }
+  if (answer.name !== undefined) return answer.name;
+  const message = answer.message ?? "backend probe failed";
+  throw answer.code === "INTERNAL_ERROR" ? new Error(message) : new SelmixError(answer.code as SelmixErrorCode, message);
+}
+
 /**
  * Takes jobs from the queue until stopped: BullMQ runs each in a sandboxed child process (`queue-processor.js`),
  * renews its lock while it runs, and moves the job of a worker that stopped renewing (killed, machine lost) back to
@@ -44,8 +62,8 @@ function untilSignal(): Promise<void> {
  */
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   await checkRedis(o.url);
-  // The backend is checked here once, so a machine without it fails now instead of failing every job it takes.
-  const { name: backend } = await initBackend(o.backend === undefined ? {} : { name: o.backend });
+  // The backend is checked once now, so a machine without it fails at start instead of failing every job it takes.
+  const backend = probeBackend(o.backend);
   const settings: ProcessorSettings = {
     cacheDir: join(o.out, "cache"),
     ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),

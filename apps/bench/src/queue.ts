@@ -53,12 +53,15 @@ export function queueConnection(url: URL): ConnectionOptions {
  */
 export async function checkRedis(url: URL, timeoutMs = 5000): Promise<void> {
   const client = new Redis(url.href, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {}); // the rejected connect() below carries the reason
+  let cause: Error | undefined; // the socket's error (ECONNREFUSED, ...) says more than the rejected connect()
+  client.on("error", (error: Error) => {
+    cause ??= error;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const reason = (cause ?? (error instanceof Error ? error : new Error(String(error)))).message.split("\n")[0];
     throw new SelmixError("NOT_FOUND", `--queue ${redactedQueueUrl(url)}: no Redis answers there (${reason})`);
   } finally {
     client.disconnect();
