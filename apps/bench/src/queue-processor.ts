@@ -4,6 +4,7 @@
  * then stays free to renew the job locks.
  */
 import { hostname } from "node:os";
+import { Worker } from "node:worker_threads";
 import { isSelmixError } from "@selmix/core";
 import { activeBackend, type BackendChoice, initBackend } from "@selmix/models";
 import { type SandboxedJob, UnrecoverableError } from "bullmq";
@@ -23,8 +24,13 @@ export interface ProcessorSettings {
 /** The environment variable that carries {@link ProcessorSettings} to the forked children. */
 export const PROCESSOR_ENV = "SELMIX_BENCH_WORKER";
 
-// A child whose worker process died (kill -9, lost machine) stops too, instead of training for nobody.
-process.once("disconnect", () => process.exit(1));
+// A child whose worker process died (kill -9) stops too, instead of training for nobody and writing into the
+// cache a new run of its job resumes from. Training rarely yields to the event loop, so a thread watches.
+new Worker(
+  `const { workerData } = require("node:worker_threads");
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, "SIGKILL"); }, 500);`,
+  { eval: true, workerData: process.ppid },
+).unref();
 
 let backend: Promise<unknown> | undefined;
 
