@@ -56,6 +56,16 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** Whether a process has ended (a zombie nobody reaped yet counts as ended). Linux: reads /proc. */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return /^\S+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return true;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -132,9 +142,9 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
     const table = runTable({ ...base, out, queue: url, log: (m) => log.push(m) });
     table.catch(() => {}); // awaited below
 
-    // The worker that takes the LA job (pre-training, then two fine-tuned rows) is killed, process group and all
-    // (the worker and its training child), once the job is mid-way: during pre-training with a last.ckpt on disk, or,
-    // if pre-training was too quick to catch, during the fine-tunes. The other worker has to finish it.
+    // The worker that takes the LA job (pre-training, then two fine-tuned rows) is killed with SIGKILL once the job
+    // is mid-way: during pre-training with a last.ckpt on disk, or, if pre-training was too quick to catch, during
+    // the fine-tunes. Its training child must stop by itself, and the other worker has to finish the job.
     const preLine = /^ {2}(\S+-la-\S+): pre-training .* \(([0-9a-f]{12})\)$/;
     const [victim, survivor, killedJob, hash] = await until("a worker to start pre-training the LA job", 60_000, () => {
       for (const [w, other] of [[a, b], [b, a]] as const) {
@@ -150,8 +160,11 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
       if (victim.lines.some((l) => l.startsWith(`  ${killedJob}: `) && l.includes(": validation "))) return "fine-tuning";
       return undefined;
     });
-    kill(victim.child, "SIGKILL");
+    const trainer = Number(victim.lines.map((l) => new RegExp(`^ {2}${killedJob}: running on \\S+ pid (\\d+) `).exec(l)?.[1]).find((p) => p !== undefined));
+    expect(trainer).toBeGreaterThan(0);
+    process.kill(victim.child.pid!, "SIGKILL");
     expect(await exited(victim.child, 5000)).toBe(true);
+    await until(`the killed worker's training child ${trainer} to stop`, 10_000, () => (gone(trainer) ? true : undefined));
     console.log(`killed worker pid ${victim.child.pid} with job ${killedJob} during ${when}`);
 
     const doc = await table;
