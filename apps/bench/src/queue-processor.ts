@@ -6,31 +6,21 @@
 import { hostname } from "node:os";
 import { Worker } from "node:worker_threads";
 import { isSelmixError } from "@selmix/core";
-import { activeBackend, type BackendChoice, initBackend } from "@selmix/models";
+import { activeBackend, initBackend } from "@selmix/models";
 import { type SandboxedJob, UnrecoverableError } from "bullmq";
-import type { QueuedJob, QueueProgress } from "./queue.ts";
+import { PROCESSOR_ENV, type ProcessorSettings, type QueuedJob, type QueueProgress } from "./queue.ts";
 import { runJob } from "./run-job.ts";
 import type { JobResult } from "./types.ts";
 
-/** How the worker process configures its children (environment variable {@link PROCESSOR_ENV}, JSON). */
-export interface ProcessorSettings {
-  readonly cacheDir: string;
-  /** Replaces the coordinator's `--data-dir` (paths differ between machines). */
-  readonly dataDir?: string;
-  readonly backend: BackendChoice;
-  readonly workerPid: number;
-}
-
-/** The environment variable that carries {@link ProcessorSettings} to the forked children. */
-export const PROCESSOR_ENV = "SELMIX_BENCH_WORKER";
-
 // A child whose worker process died (kill -9) stops too, instead of training for nobody and writing into the
 // cache a new run of its job resumes from. Training rarely yields to the event loop, so a thread watches.
-new Worker(
-  `const { workerData } = require("node:worker_threads");
-   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, "SIGKILL"); }, 500);`,
-  { eval: true, workerData: process.ppid },
-).unref();
+if (process.send !== undefined) {
+  new Worker(
+    `const { workerData } = require("node:worker_threads");
+     setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, "SIGKILL"); }, 500);`,
+    { eval: true, workerData: process.ppid },
+  ).unref();
+}
 
 let backend: Promise<unknown> | undefined;
 

@@ -5,8 +5,7 @@ import { fileURLToPath } from "node:url";
 import { type SelmixErrorCode, SelmixError } from "@selmix/core";
 import type { BackendChoice, BackendName } from "@selmix/models";
 import { Worker } from "bullmq";
-import { checkRedis, QUEUE_NAME, type QueuedJob, type QueueProgress, queueConnection, redactedQueueUrl } from "./queue.ts";
-import { PROCESSOR_ENV, type ProcessorSettings } from "./queue-processor.ts";
+import { checkRedis, PROCESSOR_ENV, type ProcessorSettings, QUEUE_NAME, type QueuedJob, type QueueProgress, queueConnection, redactedQueueUrl } from "./queue.ts";
 import type { JobResult } from "./types.ts";
 
 /** Options of {@link runQueueWorker} (the flags of `pnpm bench worker`). */

@@ -3,6 +3,7 @@
  * the BullMQ queue name, the Redis connection and the shape of a queued job.
  */
 import { SelmixError } from "@selmix/core";
+import type { BackendChoice } from "@selmix/models";
 import type { ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
 import type { Job } from "./types.ts";
@@ -14,6 +15,18 @@ export const QUEUE_NAME = "selmix-bench";
 export interface QueuedJob {
   readonly job: Job;
 }
+
+/** How `bench worker` configures the children BullMQ forks from `queue-processor.ts` (JSON in {@link PROCESSOR_ENV}). */
+export interface ProcessorSettings {
+  readonly cacheDir: string;
+  /** Replaces the coordinator's `--data-dir` (paths differ between machines). */
+  readonly dataDir?: string;
+  readonly backend: BackendChoice;
+  readonly workerPid: number;
+}
+
+/** The environment variable that carries {@link ProcessorSettings} to the forked children. */
+export const PROCESSOR_ENV = "SELMIX_BENCH_WORKER";
 
 /** Progress a worker reports while running a job (shown by the coordinator). */
 export interface QueueProgress {
