@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { isSelmixError } from "@selmix/core";
 import { activeBackend } from "@selmix/models";
 import { Queue } from "bullmq";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { action } from "./program.ts";
 import { checkRedis, parseFailedReason, parseQueueUrl, QUEUE_NAME, queueConnection, redactedQueueUrl } from "./queue.ts";
 import { jobResultPath } from "./run-job.ts";
 import { runTable } from "./table-command.ts";
@@ -198,6 +199,13 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
       );
       expect(isSelmixError(error, "INVALID_VALUE")).toBe(true);
       expect((error as Error).message).toMatch(/^job \S+-broken failed: lr must be > 0, got -1$/);
+      // ... which the command prints as its one line.
+      const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+      const exitCode = process.exitCode;
+      await action(() => Promise.reject(error))();
+      process.exitCode = exitCode;
+      expect(stderr.mock.calls.map((c) => String(c[0]))).toEqual([`bench: INVALID_VALUE: ${(error as Error).message}\n`]);
+      stderr.mockRestore();
       const failed = await queue.getFailed();
       expect(failed.map((j) => [j.id?.endsWith("-broken"), j.attemptsMade])).toEqual([[true, 1]]);
       await until("the worker to log the failure", 10_000, () => (survivor.lines.some((l) => l.startsWith("FAILED ")) ? true : undefined));
