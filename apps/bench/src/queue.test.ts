@@ -92,7 +92,7 @@ async function startRedis(): Promise<URL> {
 
 /** A `bench worker` process with its output lines collected; detached, so a kill of its group takes its children. */
 function startWorker(url: URL, out: string, backend: string): { child: ChildProcess; lines: string[] } {
-  const args = [main, "worker", "--queue", url.href, "--out", out, "--backend", backend, "--lock-seconds", "2"];
+  const args = [main, "worker", "--queue", url.href, "--out", out, "--backend", backend, "--lock-seconds", "4"];
   const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
   children.push(child);
   const lines: string[] = [];
