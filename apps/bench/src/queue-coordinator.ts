@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { type SelmixErrorCode, SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
+import { createManifest, resolveProfile } from "@selmix/datasets";
 import { Job as QueueJob, Queue, QueueEvents } from "bullmq";
 import { checkRedis, parseFailedReason, QUEUE_NAME, type QueuedJob, type QueueProgress, queueConnection, redactedQueueUrl } from "./queue.ts";
-import { jobResultPath } from "./run-job.ts";
+import { jobResultPath, sourceOnce } from "./run-job.ts";
 import type { Job, JobResult } from "./types.ts";
 
 /** Options of {@link runJobsOnQueue}. */
@@ -28,6 +29,12 @@ export interface QueueRunSummary {
 const ATTEMPTS = 2;
 /** A failed job stays this long in Redis (a re-run within it retries the same job; after it, the job is added anew). */
 const FAILED_KEPT_SECONDS = 7 * 24 * 3600;
+
+/** The manifest id of a job's splits on this machine's data: a worker whose data differ reports another one. */
+async function expectedManifestId(job: Job): Promise<string> {
+  const source = await sourceOnce(job.dataset.source, job.dataDir);
+  return createManifest(source, resolveProfile(job.dataset.profile, job.dataset.options), job.seed).id;
+}
 
 function failure(jobId: string, reason: string): Error {
   const { code, message } = parseFailedReason(reason);
@@ -92,6 +99,12 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
       }
       if (result?.format !== "selmix-bench-job" || result.job?.id !== job.id) {
         throw new SelmixError("MISMATCH", `job ${job.id}: the queue returned something that is not its result`);
+      }
+      const expected = await expectedManifestId(job);
+      if (result.manifestId !== expected) {
+        await queued.remove().catch(() => {}); // a re-run, after the fix, enqueues it again
+        const by = result.ranBy === undefined ? "its worker" : `${result.ranBy.hostname} pid ${result.ranBy.pid}`;
+        throw new SelmixError("MISMATCH", `job ${job.id}: ${by} drew other splits (manifest ${result.manifestId}, here ${expected}): other data files or another commit there`);
       }
       writeFileAtomic(jobResultPath(o.outDir, job), `${JSON.stringify({ ...result, job }, null, 1)}\n`);
       // Written: Redis need not keep it. A job already removed (another coordinator of the same table) is fine.

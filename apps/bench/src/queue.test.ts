@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isSelmixError } from "@selmix/core";
 import { activeBackend } from "@selmix/models";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { action } from "./program.ts";
 import { checkRedis, parseFailedReason, parseQueueUrl, QUEUE_NAME, queueConnection, redactedQueueUrl } from "./queue.ts";
@@ -128,7 +128,7 @@ function withoutExcluded(value: unknown): unknown {
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
 
 describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker processes", () => {
-  it("gives the in-process table after a worker is killed mid-job, and fails a deterministic error once", async () => {
+  it("gives the in-process table after a worker is killed mid-job; fails a coded error once; refuses other splits", async () => {
     expect(existsSync(main), `${main} is missing: build @selmix/bench first`).toBe(true);
     const base = { table: "supervised", profile: "quick", sources: ["mnist"], workers: 0, command: "test", transformJobs: shrink, log: () => {} } as const;
     const local = join(dir, "local");
@@ -221,6 +221,25 @@ describe.skipIf(!hasRedis)("bench jobs on a Redis queue (BullMQ), two worker pro
       expect([isSelmixError(again, "INVALID_VALUE"), (again as Error).message]).toEqual([true, (error as Error).message]);
       expect(retryLog.some((l) => /-broken: failed before \(INVALID_VALUE: lr must be > 0, got -1\); retrying$/.test(l))).toBe(true);
       expect((await queue.getFailed()).map((j) => j.attemptsMade)).toEqual([1]);
+
+      // A result drawn from other splits (another machine's data or code) is refused and dropped from Redis. The
+      // live worker stops first; a BullMQ worker in this process plays the odd machine.
+      kill(survivor.child, "SIGTERM");
+      expect(await exited(survivor.child, 30_000)).toBe(true);
+      const real = readJson(join(out, "quick", "supervised", "jobs", `${killedJob}.json`)) as JobResult;
+      const odd = new Worker<{ job: Job }, JobResult>(QUEUE_NAME, async (j) => ({ ...real, job: j.data.job, manifestId: "0".repeat(64) }), { connection: queueConnection(url) });
+      try {
+        const other = (jobs: Job[]): Job[] => shrink(jobs).slice(0, 1).map((j) => ({ ...j, id: `${j.id}-odd` }));
+        const refused = await runTable({ ...base, out, queue: url, transformJobs: other }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isSelmixError(refused, "MISMATCH")).toBe(true);
+        expect((refused as Error).message).toMatch(/^job \S+-odd: \S+ pid \d+ drew other splits \(manifest 0{64}, here [0-9a-f]{64}\): other data files or another commit there$/);
+        expect(await queue.getJobCountByTypes("wait", "active", "completed")).toBe(0);
+      } finally {
+        await odd.close();
+      }
     } finally {
       await queue.close();
     }
