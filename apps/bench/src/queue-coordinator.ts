@@ -87,9 +87,14 @@ export async function runJobsOnQueue(jobs: readonly Job[], o: QueueRunOptions): 
     const settle = async (job: Job): Promise<void> => {
       let queued = await QueueJob.fromId<QueuedJob, JobResult>(queue, job.id);
       if (queued === undefined) queued = await queue.add(job.table, { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 5000 }, removeOnFail: { age: FAILED_KEPT_SECONDS } });
-      else if ((await queued.getState()) === "failed") {
-        o.log(`  ${job.id}: failed before (${queued.failedReason}); retrying`);
-        await queued.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+      else {
+        const state = await queued.getState();
+        if (state === "failed") {
+          o.log(`  ${job.id}: failed before (${queued.failedReason}); retrying`);
+          await queued.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        } else {
+          o.log(`  ${job.id}: already in the queue (${state})`);
+        }
       }
       let result: JobResult;
       try {
