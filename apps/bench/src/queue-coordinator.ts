@@ -32,7 +32,7 @@ const FAILED_KEPT_SECONDS = 7 * 24 * 3600;
 
 /** The manifest id of a job's splits on this machine's data: a worker whose data differ reports another one. */
 async function expectedManifestId(job: Job): Promise<string> {
-  const source = await sourceOnce(job.dataset.source, job.dataDir);
+  const source = await sourceOnce(job.dataset.source, job.dataDir, job.strictCounts ?? true);
   return createManifest(source, resolveProfile(job.dataset.profile, job.dataset.options), job.seed).id;
 }
 
