@@ -31,6 +31,8 @@ import {
   type PretrainConfig,
   parseNpy,
   policyDistribution,
+  policyExplores,
+  policyMixes,
   predict,
   pretrain,
   pretrainFixMatch,
@@ -317,7 +319,21 @@ test("PAIR_POLICIES", () => {
     return [policy, p.indexOf(Math.max(...p))] as const;
   });
   //#endregion PAIR_POLICIES
-  expect(Object.fromEntries(mostLikelyPair)).toEqual({ selmix: 1, uniform: 0, greedy: 1, "multipliers-only": 0, "class-balanced": 0 });
+  expect(Object.fromEntries(mostLikelyPair)).toEqual({ selmix: 1, uniform: 0, greedy: 1, "multipliers-only": 0, "class-balanced": 0, resampling: 1 });
+});
+
+test("policyMixes", () => {
+  //#region policyMixes
+  const mixing = PAIR_POLICIES.filter(policyMixes); // selmix, uniform, greedy, multipliers-only
+  //#endregion policyMixes
+  expect(mixing).toEqual(["selmix", "uniform", "greedy", "multipliers-only"]);
+});
+
+test("policyExplores", () => {
+  //#region policyExplores
+  const exploring = PAIR_POLICIES.filter(policyExplores); // selmix and resampling: the same sampler
+  //#endregion policyExplores
+  expect(exploring).toEqual(["selmix", "resampling"]);
 });
 
 test("refreshPolicy", () => {

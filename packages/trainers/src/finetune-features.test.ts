@@ -2,13 +2,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng } from "@selmix/core";
-import { confusionFromPredictions, evaluateMetrics, type MetricReport } from "@selmix/metrics";
+import { confusionFromPredictions, createObjective, evaluateMetrics, type MetricReport } from "@selmix/metrics";
 import { createModel, initBackend } from "@selmix/models";
 import { describe, expect, test } from "vitest";
 import { smallMnist } from "../test/mnist-small.ts";
 import { predict } from "./evaluate.ts";
 import { defaultFinetuneConfig, type FinetuneConfig, finetune } from "./finetune.ts";
 import { type FeatureData, finetuneFeatures, type HeadParameters } from "./finetune-features.ts";
+import { initialLoopState, runFinetuneLoop } from "./finetune-loop.ts";
+import { arrayHeadLearner } from "./head-learner.ts";
 import { headPredict } from "./linear-head.ts";
 
 const K = 5;
@@ -148,6 +150,44 @@ describe("finetuneFeatures", () => {
   ])("%s → %s", async (_, inputs, code, mention) => {
     const [d, h, c] = inputs();
     await expect(finetuneFeatures(d, h, c)).rejects.toMatchObject({ code, message: expect.stringContaining(mention) });
+  });
+
+  test("resampling: the x1 classes SelMix's sampler draws at each refresh, with no mixup", async () => {
+    const short = { ...config, steps: 100 };
+    const classesOf = async (policy: FinetuneConfig["policy"]): Promise<{ first: number[][]; distributions: string[] }> => {
+      const first: number[][] = [];
+      const result = await finetuneFeatures(data, biasedHead(), { ...short, policy }, { onPairs: (step, pairs) => step % 50 === 0 && first.push(Array.from(pairs.firstClass)) });
+      return { first, distributions: result.result.diagnostics.map((d) => JSON.stringify(d.topProbability)) };
+    };
+    const selmix = await classesOf("selmix");
+    const resampling = await classesOf("resampling");
+    // Same pair distribution and the same sampler at the first refresh: the same x1 classes in the first batch.
+    expect(resampling.distributions[0]).toBe(selmix.distributions[0]);
+    expect(resampling.first[0]).toEqual(selmix.first[0]);
+    // The class marginal follows the gain: tail classes (small counts) are drawn far above their share of the data.
+    const drawn = resampling.first.flat();
+    const tailShare = drawn.filter((c) => c >= 3).length / drawn.length;
+    expect(tailShare).toBeGreaterThan((25 + 10) / 545 + 0.2);
+
+    // No mixup: every λ the learner receives is 1 (SelMix's are drawn from U(0.6, 1)).
+    const lambdasOf = async (policy: FinetuneConfig["policy"]): Promise<number[]> => {
+      const head = biasedHead();
+      const linear = { numClasses: K, dim: D, weight: Float64Array.from(head.weight), bias: Float64Array.from(head.bias) };
+      const learner = arrayHeadLearner(linear, { labeled: data.labeled.features, validation: data.validation.features, validationLabels: data.validation.labels }, 0);
+      const seen: number[] = [];
+      const step = (f: Int32Array, p: Int32Array, l: Float64Array, y: Int32Array, lr: number): Promise<number> => {
+        seen.push(...l);
+        return learner.step(f, p, l, y, lr);
+      };
+      const recording = { ...learner, step };
+      const rng = createRng(0);
+      await runFinetuneLoop(recording, { numClasses: K, dim: D, labeledLabels: data.labeled.labels }, { ...short, policy, steps: 20 }, createObjective("min-recall"), rng, initialLoopState(rng), []);
+      return seen;
+    };
+    expect(new Set(await lambdasOf("resampling"))).toEqual(new Set([1]));
+    const mixed = await lambdasOf("selmix");
+    expect(Math.min(...mixed)).toBeGreaterThanOrEqual(0.6);
+    expect(Math.max(...mixed)).toBeLessThan(1);
   });
 });
 

@@ -3,6 +3,7 @@ import { writeFileAtomic } from "@selmix/core/node";
 import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
+import { policyExplores, policyMixes } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import { gainConverged, gainSwitches, type RefreshDiagnostics, refreshPolicy, type ValidationView } from "./refresh.ts";
 import { scheduleFactor } from "./schedule.ts";
@@ -131,6 +132,7 @@ export async function runFinetuneLoop<S>(
   let lastDistribution: Float64Array = new Float64Array(k * k);
   let step = state.step;
   let completed = true;
+  const noMixup = !policyMixes(config.policy);
   const settings = {
     policy: config.policy,
     lambdaMin: config.lambdaMin,
@@ -168,7 +170,7 @@ export async function runFinetuneLoop<S>(
     if (step >= config.steps) return true;
     const partner: Pool =
       data.unlabeledCount === undefined ? labeledPool : pseudoLabelPool(rowIds(data.unlabeledCount), { classes: await learner.pseudoLabels() });
-    sampler = createPairSampler({ distribution: r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: config.policy === "selmix" });
+    sampler = createPairSampler({ distribution: r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: policyExplores(config.policy) });
     state.maxGainHistory = [...state.maxGainHistory, r.diagnostics.maxGain];
     return config.earlyStop && gainConverged(state.maxGainHistory);
   };
@@ -185,7 +187,7 @@ export async function runFinetuneLoop<S>(
       }
       const batch = sampler!.sample(config.batchSize);
       io.onPairs?.(step, batch);
-      const lambdas = Float64Array.from({ length: config.batchSize }, () => (config.policy === "class-balanced" ? 1 : rng.uniform(config.lambdaMin, 1)));
+      const lambdas = Float64Array.from({ length: config.batchSize }, () => (noMixup ? 1 : rng.uniform(config.lambdaMin, 1)));
       const lr = config.lr * scheduleFactor("cosine", step, config.steps);
       const loss = await learner.step(batch.first, batch.partner, lambdas, batch.firstClass, lr);
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `fine-tuning loss became ${loss} at step ${step}; lower the learning rate`);

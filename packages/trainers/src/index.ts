@@ -7,7 +7,7 @@ export type { FinetuneConfig, FinetuneData, FinetuneIo, FinetuneResult } from ".
 export { headPredict, headSgdStep } from "./linear-head.ts";
 export type { LinearHead } from "./linear-head.ts";
 export { crossEntropy, logPriorAdjustment } from "./losses.ts";
-export { PAIR_POLICIES, policyDistribution } from "./policies.ts";
+export { PAIR_POLICIES, policyDistribution, policyExplores, policyMixes } from "./policies.ts";
 export type { PairPolicy } from "./policies.ts";
 export { DEFAULT_PRETRAIN_CONFIG, pretrain } from "./pretrain.ts";
 export type { PretrainConfig, PretrainIo, PretrainResult } from "./pretrain.ts";

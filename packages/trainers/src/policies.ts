@@ -9,8 +9,10 @@ import { samplingDistribution } from "@selmix/gain";
  * - `multipliers-only`: first class ∝ the objective's multipliers, partner uniform (uniform over classes when the
  *   objective has none).
  * - `class-balanced`: first class uniform, no mixup (class-balanced fine-tuning baseline).
+ * - `resampling`: SelMix's sampler, refreshed like SelMix, but no mixup (λ = 1): training sees exactly the class
+ *   marginal that SelMix's pair distribution induces on x₁ (the "is it only resampling?" baseline of Teney et al.).
  */
-export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | "class-balanced";
+export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | "class-balanced" | "resampling";
 
 /**
  * Every pair policy.
@@ -18,7 +20,29 @@ export type PairPolicy = "selmix" | "uniform" | "greedy" | "multipliers-only" | 
  * @example
  * {@includeCode ./examples.test.ts#PAIR_POLICIES}
  */
-export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greedy", "multipliers-only", "class-balanced"];
+export const PAIR_POLICIES: readonly PairPolicy[] = ["selmix", "uniform", "greedy", "multipliers-only", "class-balanced", "resampling"];
+
+/**
+ * Whether a policy trains on mixups (false for `class-balanced` and `resampling`: λ = 1, so the partner's features
+ * are multiplied by 0).
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#policyMixes}
+ */
+export function policyMixes(policy: PairPolicy): boolean {
+  return policy !== "class-balanced" && policy !== "resampling";
+}
+
+/**
+ * Whether the pair sampler mixes in the reference's exploration, P_eff = (P + 1/K³)/(1 + 1/K): SelMix does, and so
+ * does `resampling`, whose x₁ marginal must be SelMix's.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#policyExplores}
+ */
+export function policyExplores(policy: PairPolicy): boolean {
+  return policy === "selmix" || policy === "resampling";
+}
 
 /**
  * The K×K pair distribution a policy uses at one refresh.
@@ -43,6 +67,7 @@ export function policyDistribution(
 ): Float64Array {
   switch (policy) {
     case "selmix":
+    case "resampling":
       return samplingDistribution(gain, options);
     case "uniform":
     case "class-balanced":
