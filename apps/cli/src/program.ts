@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   pretrain: async () => (await import("./commands/pretrain.ts")).registerPretrainCommand,
   finetune: async () => (await import("./commands/finetune.ts")).registerFinetuneCommand,
   "finetune-head": async () => (await import("./commands/finetune-head.ts")).registerFinetuneHeadCommand,
+  posthoc: async () => (await import("./commands/posthoc.ts")).registerPosthocCommand,
   eval: async () => (await import("./commands/eval.ts")).registerEvalCommand,
   demo: async () => (await import("./commands/demo.ts")).registerDemoCommand,
 };

@@ -4,6 +4,9 @@ import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { readJsonFile } from "../run.ts";
 
+/** The post-hoc logit offsets of a run: written by `selmix posthoc`, applied by `selmix eval` when present. */
+export const ADJUSTMENT_FILE = "adjustment.json";
+
 /** Writes pretty JSON atomically (readers never see half a file, even if the run is killed). */
 export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
