@@ -1,6 +1,7 @@
 import type { ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
 import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
+import { type CompetitorCheck, competitorChecks } from "./competitors.ts";
 import { OBJECTIVE_LABELS } from "./labels.ts";
 import { PUBLISHED, type PublishedRow } from "./published.ts";
 import { mean, std } from "./stats.ts";
@@ -53,6 +54,8 @@ export interface DatasetTable {
   readonly rows: readonly AggregatedRow[];
   readonly published: readonly PublishedRow[];
   readonly wins: readonly WinCheck[];
+  /** SelMix vs the post-hoc plug-in vs resampling, per objective (tables with those rows). */
+  readonly competitors: readonly CompetitorCheck[];
   readonly numClasses: number;
 }
 
@@ -144,8 +147,10 @@ export function aggregate(table: TableName, datasets: readonly DatasetSpec[], re
         byRow.get(r.row)!.push(r);
       }
     }
-    const pre = order.filter((id) => byRow.get(id)![0]!.finetuneSteps === null).sort();
-    const ft = order.filter((id) => byRow.get(id)![0]!.finetuneSteps !== null);
+    // Pre-trained rows first; post-hoc rows (no fine-tuning steps either) stay in job order with the fine-tunes.
+    const isPretrained = (id: string): boolean => byRow.get(id)![0]!.finetuneSteps === null && byRow.get(id)![0]!.posthoc === undefined;
+    const pre = order.filter(isPretrained).sort();
+    const ft = order.filter((id) => !isPretrained(id));
     const rows = [...pre, ...ft].map((id) => aggregateRow(byRow.get(id)!));
     const k = mine[0]!.rows[0]!.test.recall.length;
     out.push({
@@ -153,6 +158,7 @@ export function aggregate(table: TableName, datasets: readonly DatasetSpec[], re
       rows,
       published: PUBLISHED[dataset.id] ?? [],
       wins: table === "ablations" ? [] : winChecks(rows, k),
+      competitors: table === "ablations" ? [] : competitorChecks(rows, k),
       numClasses: k,
     });
   }

@@ -38,7 +38,16 @@ describe("bench supervised, quick profile (structure, not numbers)", () => {
     expect(doc.datasets).toHaveLength(1);
     const t = doc.datasets[0]!;
     const ids = t.rows.map((r) => r.id);
-    expect(ids).toEqual(["erm", "la", "la+uniform", "la+class-balanced", ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`)]);
+    expect(ids).toEqual([
+      "erm",
+      "la",
+      "la+uniform",
+      "la+class-balanced",
+      ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`),
+      ...TABLE_OBJECTIVES.map((o) => `la+posthoc:${o}`),
+      ...TABLE_OBJECTIVES.map((o) => `la+resampling:${o}`),
+      ...TABLE_OBJECTIVES.map((o) => `la+selmix+posthoc:${o}`),
+    ]);
     for (const r of t.rows) {
       expect(r.seeds).toEqual([0]);
       expect(r.perSeed[0]!.model).toBe("mlp");
@@ -46,13 +55,30 @@ describe("bench supervised, quick profile (structure, not numbers)", () => {
       for (const c of COLUMNS) expect(r.cells[c.key].values).toHaveLength(1);
     }
     expect(t.wins.map((w) => w.objective)).toEqual([...TABLE_OBJECTIVES]);
+    // Post-hoc rows never lower the validation objective of the model they adjust.
+    const rowOf = (id: string) => t.rows.find((r) => r.id === id)!.perSeed[0]!;
+    for (const o of TABLE_OBJECTIVES) {
+      const posthoc = rowOf(`la+posthoc:${o}`).posthoc!;
+      expect(posthoc.validationAfter).toBeGreaterThanOrEqual(posthoc.validationBefore);
+      const after = rowOf(`la+selmix+posthoc:${o}`);
+      expect(after.posthoc!.from).toBe(`la+selmix:${o}`);
+      // The SelMix model's validation objective is where the combination starts.
+      expect(after.posthoc!.validationBefore).toBeCloseTo(rowOf(`la+selmix:${o}`).validationObjective!, 12);
+      expect(rowOf(`la+resampling:${o}`).chosen!.policy).toBe("resampling");
+    }
+    expect(t.competitors.map((c) => c.objective)).toEqual([...TABLE_OBJECTIVES]);
+    expect(t.competitors.every((c) => c.entries.map((e) => e.kind).join() === "selmix,posthoc,resampling,selmix+posthoc")).toBe(true);
 
     const dir = join(out, "quick");
     const json = JSON.parse(readFileSync(join(dir, "supervised.json"), "utf8")) as TableDocument;
     expect(json.datasets[0]!.rows[3]!.perSeed[0]!.seed).toBe(0);
     const md = readFileSync(join(dir, "supervised.md"), "utf8");
     expect(md).toContain(`| Method | ${COLUMNS.map((c) => c.header).join(" | ")} | Model · steps · seeds |`);
-    expect(md.split("\n").filter((l) => l.startsWith("| LA + SelMix"))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(md.split("\n").filter((l) => l.startsWith("| LA + SelMix ("))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(md.split("\n").filter((l) => l.startsWith("| LA + post-hoc ("))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(md.split("\n").filter((l) => l.startsWith("| LA + resampling ("))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(md.split("\n").filter((l) => l.startsWith("| LA + SelMix + post-hoc ("))).toHaveLength(TABLE_OBJECTIVES.length);
+    expect(md).toContain("- min recall (Min rec.), from la: SelMix ");
     expect(readFileSync(join(dir, "supervised-mnist-lt.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     expect(readdirSync(join(dir, "supervised", "jobs"))).toHaveLength(2);
 

@@ -1,6 +1,7 @@
 import type { SourceName } from "@selmix/datasets";
 import type { ObjectiveName } from "@selmix/metrics";
 import type { FinetuneConfig } from "@selmix/trainers";
+import { competitorRows } from "./competitor-rows.ts";
 import { datasetsFor } from "./datasets.ts";
 import { hashOf } from "./hash.ts";
 import { limitDataset, limitPretrain, limitRows, type TableLimits } from "./limits.ts";
@@ -66,6 +67,7 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
     ...selmixRows("la", "LA", s, seed, "supervised", dataset),
+    ...competitorRows("la", "LA", s, seed, "supervised", dataset),
   ];
   const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits, o.strictCounts);
   return [la, erm];
@@ -74,7 +76,11 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
   const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
-  const rows: RowSpec[] = [{ id: "fixmatch-la", label: "FixMatch-LA" }, ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset)];
+  const rows: RowSpec[] = [
+    { id: "fixmatch-la", label: "FixMatch-LA" },
+    ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
+    ...competitorRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
+  ];
   const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts);
   return [la, fm];
 }

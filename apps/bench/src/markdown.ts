@@ -1,5 +1,6 @@
 import { type AggregatedRow, type Cell, type DatasetTable, describeWin } from "./aggregate.ts";
 import { COLUMNS } from "./columns.ts";
+import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
 
 const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations" } as const;
@@ -17,7 +18,8 @@ export function formatDuration(seconds: number): string {
 }
 
 function provenance(r: AggregatedRow): string {
-  const steps = r.finetuneSteps === null ? `${r.pretrainSteps}` : `${r.pretrainSteps} + ${r.finetuneSteps} ${r.perSeed[0]?.chosen?.mode ?? ""}`.trim();
+  const base = r.finetuneSteps === null ? `${r.pretrainSteps}` : `${r.pretrainSteps} + ${r.finetuneSteps} ${r.perSeed[0]?.chosen?.mode ?? ""}`.trim();
+  const steps = r.perSeed[0]?.posthoc === undefined ? base : `${base} + post-hoc offsets`;
   const chosen = r.chosen === null || !r.id.includes("selmix") ? "" : `; gain ${r.chosen}`;
   return `${r.model} · ${steps} · seeds ${r.seeds.join(",")}${chosen}`;
 }
@@ -55,20 +57,28 @@ function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
     lines.push(`| *published: ${p.label}* | ${[...cells, ...(ablations ? ["", ""] : []), `*${p.source}*`].join(" | ")} |`);
   }
   lines.push("");
-  const pre = t.rows.filter((r) => r.finetuneSteps === null);
-  const ft = t.rows.filter((r) => r.finetuneSteps !== null);
+  const isPosthoc = (r: AggregatedRow): boolean => r.perSeed[0]?.posthoc !== undefined;
+  const pre = t.rows.filter((r) => r.finetuneSteps === null && !isPosthoc(r));
+  const ft = t.rows.filter((r) => r.finetuneSteps !== null && !isPosthoc(r));
   const ftSeconds = ft.flatMap((r) => r.seconds.values);
+  const posthocSeconds = t.rows.filter(isPosthoc).flatMap((r) => r.seconds.values);
   const seeds = t.rows[0]?.seeds.join(", ") ?? "";
   const preText = pre.map((r) => `${r.label} ${formatDuration(r.seconds.mean)}`).join(", ");
   const ftText = ftSeconds.length === 0 ? "" : `; fine-tuning ${formatDuration(ftSeconds.reduce((a, b) => a + b, 0) / ftSeconds.length)} per row and seed (all candidates)`;
+  const posthocText =
+    posthocSeconds.length === 0 ? "" : `; post-hoc fit ${(posthocSeconds.reduce((a, b) => a + b, 0) / posthocSeconds.length).toFixed(2)} s per row and seed (validation predictions included)`;
   lines.push(
     `Test set, percent, mean ± std over seeds ${seeds}; best per column in bold${ablations ? " (within each objective)" : ""}. ` +
-      `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. Time per seed: pre-training ${preText}${ftText}.` +
+      `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. Time per seed: pre-training ${preText}${ftText}${posthocText}.` +
       (t.published.length > 0 ? " Published rows are the paper's numbers on this dataset with its own models (not comparable step for step)." : ""),
   );
   if (t.wins.length > 0) {
     lines.push("", "SelMix tuned for an objective vs the best row of that objective's column:", "");
     for (const w of t.wins) lines.push(`- ${describeWin(w)}`);
+  }
+  if (t.competitors.length > 0) {
+    lines.push("", "SelMix vs the post-hoc plug-in (logit offsets fitted on validation) vs resampling (SelMix's x₁ marginal, no mixup), per objective:", "");
+    for (const c of t.competitors) lines.push(`- ${describeCompetitors(c)}`);
   }
   lines.push("");
   return lines;

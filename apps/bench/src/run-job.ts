@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { createManifest, loadSource, resolveProfile, type Source, type SourceName, type Splits, splitsFromManifest } from "@selmix/datasets";
-import type { MetricReport } from "@selmix/metrics";
+import { confusionFromPredictions, createObjective, evaluateMetrics, type MetricReport } from "@selmix/metrics";
 import { activeBackend, createModel, loadCheckpoint, type Model } from "@selmix/models";
-import { evaluate, type FinetuneConfig, type FinetuneResult, finetune } from "@selmix/trainers";
+import { adjustedPredictions, fitPosthoc } from "@selmix/posthoc";
+import { evaluate, type FinetuneConfig, type FinetuneResult, finetune, predict } from "@selmix/trainers";
 import { hashOf } from "./hash.ts";
 import { pretrainCached } from "./pretrain-cache.ts";
 import { mean } from "./stats.ts";
@@ -65,7 +66,16 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobResul
   const pre = await pretrainCached(job, splits, start, options.cacheDir, log);
   const rows: RowResult[] = [];
   const common = { dataset: job.dataset.id, seed: job.seed, model: job.model, pretrainSteps: job.pretrain.config.steps, pretrainHash: pre.hash.slice(0, 16) };
+  // Chosen models that later (post-hoc) rows start from, kept until the job ends.
+  const wanted = new Set(job.rows.flatMap((r) => (r.from === undefined ? [] : [r.from])));
+  const kept = new Map<string, { model: Model; result: RowResult }>();
   for (const row of job.rows) {
+    if (row.posthoc !== undefined) {
+      const base = row.from === undefined ? undefined : kept.get(row.from);
+      if (row.from !== undefined && base === undefined) throw new Error(`row ${row.id} starts from ${row.from}, which no earlier row of the job produced`);
+      rows.push(await runPosthocRow(row, splits, base?.model ?? start, base?.result, { ...common, configHash: pre.hash.slice(0, 16) }, log));
+      continue;
+    }
     if (row.candidates === undefined || row.candidates.length === 0) {
       const test = await evaluate(start, splits.test.dataset, splits.test.indices);
       rows.push({
@@ -84,8 +94,11 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobResul
       });
       continue;
     }
-    rows.push(await runFinetuneRow(job, row, splits, pre.path, common, log));
+    const done = await runFinetuneRow(job, row, splits, pre.path, common, log, wanted.has(row.id));
+    rows.push(done.result);
+    if (done.model !== undefined) kept.set(row.id, { model: done.model, result: done.result });
   }
+  for (const k of kept.values()) k.model.dispose();
   start.dispose();
   return {
     format: "selmix-bench-job",
@@ -106,7 +119,8 @@ async function runFinetuneRow(
   checkpoint: string,
   common: Pick<RowResult, "dataset" | "seed" | "model" | "pretrainSteps" | "pretrainHash">,
   log: (message: string) => void,
-): Promise<RowResult> {
+  keep: boolean,
+): Promise<{ result: RowResult; model?: Model }> {
   const data = {
     labeled: splits.labeled,
     validation: splits.validation,
@@ -133,10 +147,10 @@ async function runFinetuneRow(
   }
   if (best === undefined) throw new Error(`row ${row.id} has no candidates`);
   const test = await evaluate(best.model, splits.test.dataset, splits.test.indices);
-  best.model.dispose();
+  if (!keep) best.model.dispose();
   const c = best.config;
   const pairs = best.result.diagnostics.map((d) => d.effectivePairs);
-  return {
+  const result: RowResult = {
     ...common,
     row: row.id,
     label: row.label,
@@ -158,6 +172,56 @@ async function runFinetuneRow(
       objective: c.objective,
     },
     effectivePairs: pairs.length === 0 ? null : { first: pairs[0]!, mean: mean(pairs) },
+  };
+  return keep ? { result, model: best.model } : { result };
+}
+
+const labelsOf = (subset: Splits["test"]): Int32Array => Int32Array.from(subset.indices, (i) => subset.dataset.labels[i]!);
+
+/**
+ * A post-hoc plug-in row: per-class logit offsets fitted on the validation set for the row's objective (default
+ * objective options, as the SelMix rows), applied to the test predictions of `model` (the pre-trained model, or the
+ * one the `base` row chose). Its time is the fit's.
+ */
+async function runPosthocRow(
+  row: RowSpec,
+  splits: Splits,
+  model: Model,
+  base: RowResult | undefined,
+  common: Pick<RowResult, "dataset" | "seed" | "model" | "pretrainSteps" | "pretrainHash" | "configHash">,
+  log: (message: string) => void,
+): Promise<RowResult> {
+  const objective = row.posthoc!;
+  const k = splits.source.train.numClasses;
+  const t0 = performance.now();
+  const val = await predict(model, splits.validation.dataset, splits.validation.indices);
+  const fit = fitPosthoc(createObjective(objective), { scores: val.probabilities, labels: labelsOf(splits.validation), numClasses: k, space: "probabilities" });
+  const seconds = (performance.now() - t0) / 1000;
+  const test = await predict(model, splits.test.dataset, splits.test.indices);
+  const predicted = adjustedPredictions({ scores: test.probabilities, numClasses: k, space: "probabilities" }, fit.offsets);
+  const metrics = evaluateMetrics(confusionFromPredictions(labelsOf(splits.test), predicted, k));
+  log(`${row.id}: validation ${fit.fit.before.toFixed(4)} -> ${fit.fit.after.toFixed(4)} in ${seconds.toFixed(2)} s`);
+  return {
+    ...common,
+    row: row.id,
+    label: row.label,
+    objective,
+    finetuneSteps: base?.finetuneSteps ?? null,
+    stepsRun: base?.stepsRun ?? null,
+    configHash: hashOf({ posthoc: objective, from: base?.configHash ?? common.configHash }).slice(0, 16),
+    test: testReport(metrics),
+    validationObjective: fit.fit.after,
+    seconds,
+    cached: false,
+    chosen: base?.chosen ?? null,
+    effectivePairs: base?.effectivePairs ?? null,
+    posthoc: {
+      objective,
+      offsets: Array.from(fit.offsets),
+      validationBefore: fit.fit.before,
+      validationAfter: fit.fit.after,
+      ...(row.from === undefined ? {} : { from: row.from }),
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { writeFileAtomic } from "@selmix/core/node";
 import type { SourceName } from "@selmix/datasets";
 import { initBackend } from "@selmix/models";
 import { aggregate, describeWin } from "./aggregate.ts";
+import { describeCompetitors } from "./competitors.ts";
 import { datasetsFor } from "./datasets.ts";
 import type { RunRecord, TableDocument } from "./document.ts";
 import { buildJobs } from "./jobs.ts";
@@ -151,5 +152,6 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   for (const t of datasets) writeFileAtomic(join(dir, `${o.table}-${t.dataset.id}.svg`), tableSvg(o.table, t));
   if (o.readme !== undefined) updateReadme(o.readme, `${o.table}:${o.profile}`, markdown);
   for (const t of datasets) for (const w of t.wins) log(`${t.dataset.id}: ${describeWin(w)}`);
+  for (const t of datasets) for (const c of t.competitors) log(`${t.dataset.id}: ${describeCompetitors(c)}`);
   return doc;
 }

@@ -42,6 +42,13 @@ export interface RowSpec {
   /** The objective a SelMix row is tuned for (for the "does it win its column" check). */
   readonly objective?: ObjectiveName;
   readonly candidates?: readonly FinetuneConfig[];
+  /**
+   * Post-hoc plug-in rows: fit per-class logit offsets for this objective on the validation set, and apply them at
+   * test, to the pre-trained model or to the model an earlier row of the job chose (`from`).
+   */
+  readonly posthoc?: ObjectiveName;
+  /** Id of an earlier row of the same job whose chosen model this (post-hoc) row starts from. */
+  readonly from?: string;
 }
 
 /** A unit of work: one (table, dataset, seed, pre-training config) group; pre-train (cached), then every fine-tune. */
@@ -97,6 +104,8 @@ export interface RowResult {
   readonly chosen: ChosenSettings | null;
   /** exp(entropy) of the pair distribution: at the first refresh, and the mean over refreshes. */
   readonly effectivePairs: { readonly first: number; readonly mean: number } | null;
+  /** A post-hoc row: the fitted offsets, and the validation objective without and with them. */
+  readonly posthoc?: { readonly objective: ObjectiveName; readonly offsets: number[]; readonly validationBefore: number; readonly validationAfter: number; readonly from?: string };
 }
 
 /** Which machine and process ran a job (recorded by queue workers, `pnpm bench worker`). */
