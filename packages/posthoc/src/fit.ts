@@ -93,13 +93,19 @@ export function fitPosthoc(objective: Pick<Objective, "name" | "value">, set: Sc
   let current = before;
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
-    let best: { members: Uint8Array; move: Move } | undefined;
-    for (const members of directions(counts, k)) {
-      const move = lineSearch(members, s, labels, a, counts, psi);
-      if (best === undefined || better(move, best.move)) best = { members, move };
-    }
+    const sweeps = directions(counts, k).map((members) => sweep(members, s, labels, a, counts, psi));
+    let top = Number.NEGATIVE_INFINITY;
+    for (const w of sweeps) top = Math.max(top, w.top);
     // Only a higher ψ is a move: walking a plateau for likelihood alone would take many tiny steps.
-    if (best === undefined || !(best.move.value > current + TIE)) break;
+    if (!(top > current + TIE)) break;
+    // The likelihood tie-break (the costly part) only for the directions that reach the best ψ.
+    let best: { members: Uint8Array; move: Move } | undefined;
+    for (const w of sweeps) {
+      if (w.top < top - TIE) continue;
+      const move = pointOf(w, s, labels, a);
+      if (best === undefined || better(move, best.move)) best = { members: w.members, move };
+    }
+    if (best === undefined) break;
     for (let c = 0; c < k; c++) if (best.members[c] === 1) a[c]! += best.move.offset;
     fill();
     current = psi();
@@ -149,13 +155,27 @@ function groupStats(s: Float64Array, a: Float64Array, i: number, members: Uint8A
   return { arg, max, lse: max + Math.log(sum) };
 }
 
+/** ψ along one direction: on every interval between the samples' breakpoints, plus what the tie-break needs. */
+interface Sweep {
+  readonly members: Uint8Array;
+  /** Breakpoints, ascending; interval r is (edges[r − 1], edges[r]) with edges[−1] = −∞ and edges[m] = +∞. */
+  readonly edges: readonly number[];
+  /** ψ on each interval. */
+  readonly values: readonly number[];
+  readonly top: number;
+  /** Per sample: log-sum-exp of s + a over the classes inside and outside the set. */
+  readonly insideLse: Float64Array;
+  readonly outsideLse: Float64Array;
+  /** Labels that fall inside the set. */
+  readonly count: number;
+}
+
 /**
- * The best shift t of the offsets of the classes in `members`, the others fixed: ψ on every interval between
- * breakpoints, then, among the intervals tied for the best ψ, the point of largest log-likelihood (concave in t, so:
- * its maximiser if it lies in a tied interval, else the point of the nearest tied interval next to it). `counts`
+ * Raising the offsets of the classes in `members` by t, the others fixed: each sample switches from its best class
+ * outside the set to its best inside at one breakpoint; sorting them gives ψ on every interval of t. `counts`
  * holds the current confusion matrix; it is used as scratch and restored.
  */
-function lineSearch(members: Uint8Array, s: Float64Array, labels: Int32Array, a: Float64Array, counts: Float64Array, psi: () => number): Move {
+function sweep(members: Uint8Array, s: Float64Array, labels: Int32Array, a: Float64Array, counts: Float64Array, psi: () => number): Sweep {
   const k = a.length;
   const n = labels.length;
   const saved = Float64Array.from(counts);
@@ -164,6 +184,7 @@ function lineSearch(members: Uint8Array, s: Float64Array, labels: Int32Array, a:
   const breakpoint = new Float64Array(n);
   const insideLse = new Float64Array(n);
   const outsideLse = new Float64Array(n);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const inside = groupStats(s, a, i, members, 1);
     const outside = groupStats(s, a, i, members, 0);
@@ -172,12 +193,12 @@ function lineSearch(members: Uint8Array, s: Float64Array, labels: Int32Array, a:
     breakpoint[i] = outside.max - inside.max;
     insideLse[i] = inside.lse;
     outsideLse[i] = outside.lse;
+    count += members[labels[i]!]!;
   }
   // t below every breakpoint: every sample predicts its best class outside the set.
   counts.fill(0);
   for (let i = 0; i < n; i++) counts[labels[i]! * k + outsideArg[i]!]! += 1;
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => breakpoint[x]! - breakpoint[y]!);
-  // Interval r is (edges[r - 1], edges[r]) with edges[-1] = −∞ and edges[m] = +∞; values[r] is ψ there.
   const edges: number[] = [];
   const values: number[] = [psi()];
   for (let p = 0; p < n; ) {
@@ -193,12 +214,19 @@ function lineSearch(members: Uint8Array, s: Float64Array, labels: Int32Array, a:
   counts.set(saved);
   let top = Number.NEGATIVE_INFINITY;
   for (const v of values) top = Math.max(top, v);
+  return { members, edges, values, top, insideLse, outsideLse, count };
+}
+
+/**
+ * Among the intervals of a sweep tied for its best ψ, the point of largest log-likelihood (concave in t, so: its
+ * maximiser if it lies in a tied interval, else the point of the nearest tied interval next to it).
+ */
+function pointOf(w: Sweep, s: Float64Array, labels: Int32Array, a: Float64Array): Move {
+  const { edges, values, top } = w;
   const lo = (r: number): number => (r === 0 ? Number.NEGATIVE_INFINITY : edges[r - 1]!);
   const hi = (r: number): number => (r === edges.length ? Number.POSITIVE_INFINITY : edges[r]!);
-  let count = 0;
-  for (let i = 0; i < n; i++) count += members[labels[i]!]!;
   // Clamped into the breakpoints' range ± 1, so an infinite maximiser (no or every label in the set) picks a point.
-  const target = Math.min(Math.max(likelihoodMaximizer(count, insideLse, outsideLse), edges[0]! - 1), edges[edges.length - 1]! + 1);
+  const target = Math.min(Math.max(likelihoodMaximizer(w.count, w.insideLse, w.outsideLse), edges[0]! - 1), edges[edges.length - 1]! + 1);
   let chosen = Number.NaN;
   let distance = Number.POSITIVE_INFINITY;
   for (let r = 0; r < values.length; r++) {
@@ -218,7 +246,7 @@ function lineSearch(members: Uint8Array, s: Float64Array, labels: Int32Array, a:
   }
   const r = edges.findIndex((e) => chosen < e);
   const value = values[r < 0 ? edges.length : r]!;
-  return { offset: chosen, value, likelihood: likelihoodAt(chosen, members, s, labels, a, insideLse, outsideLse) };
+  return { offset: chosen, value, likelihood: likelihoodAt(chosen, w.members, s, labels, a, w.insideLse, w.outsideLse) };
 }
 
 /** Mean log-likelihood after shifting the set's offsets by t (the log-sum-exps inside and outside precomputed). */
@@ -238,26 +266,36 @@ function likelihoodAt(t: number, members: Uint8Array, s: Float64Array, labels: I
 }
 
 /**
- * The shift t maximising the mean log-likelihood: its derivative (#labels in the set − Σ_n P_n(set; t)) / N
- * decreases in t, so bracket and bisect. ±∞ when no label (every label) is in the set.
+ * The shift t maximising the mean log-likelihood: its derivative (#labels in the set − Σ_n σ(u_n + t)) / N, with
+ * u_n = inside − outside log-sum-exp, decreases in t. Newton steps inside a bracket that halves when a step leaves
+ * it. ±∞ when no label (every label) is in the set.
  */
 function likelihoodMaximizer(count: number, insideLse: Float64Array, outsideLse: Float64Array): number {
   const n = insideLse.length;
   if (count === 0) return Number.NEGATIVE_INFINITY;
   if (count === n) return Number.POSITIVE_INFINITY;
-  const slope = (t: number): number => {
+  const slopeAndCurvature = (t: number): [number, number] => {
     let p = 0;
-    for (let i = 0; i < n; i++) p += 1 / (1 + Math.exp(outsideLse[i]! - insideLse[i]! - t));
-    return count - p;
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const sigma = 1 / (1 + Math.exp(outsideLse[i]! - insideLse[i]! - t));
+      p += sigma;
+      q += sigma * (1 - sigma);
+    }
+    return [count - p, q];
   };
   let lo = -1;
   let hi = 1;
-  for (let e = 0; e < 60 && slope(lo) < 0; e++) lo -= 2 ** e;
-  for (let e = 0; e < 60 && slope(hi) > 0; e++) hi += 2 ** e;
-  for (let it = 0; it < 60; it++) {
-    const mid = (lo + hi) / 2;
-    if (slope(mid) > 0) lo = mid;
-    else hi = mid;
+  for (let e = 0; e < 60 && slopeAndCurvature(lo)[0] < 0; e++) lo -= 2 ** e;
+  for (let e = 0; e < 60 && slopeAndCurvature(hi)[0] > 0; e++) hi += 2 ** e;
+  let t = (lo + hi) / 2;
+  for (let it = 0; it < 100; it++) {
+    const [g, h] = slopeAndCurvature(t);
+    if (g > 0) lo = t;
+    else hi = t;
+    if (Math.abs(g) < 1e-12 * n || hi - lo < 1e-12) break;
+    const newton = h > 0 ? t + g / h : Number.NaN;
+    t = newton > lo && newton < hi ? newton : (lo + hi) / 2;
   }
-  return (lo + hi) / 2;
+  return t;
 }
