@@ -13,10 +13,20 @@ export interface LogitOffsets {
   readonly objective: string;
   /** One offset per class, `[K]`, mean 0. */
   readonly offsets: Float64Array;
-  /** ψ of the fitting set's confusion matrix with zero offsets (`before`) and with the fitted ones (`after`). */
-  readonly fit: { readonly before: number; readonly after: number; readonly samples: number };
+  /** ψ on the fitting set without and with the offsets. */
+  readonly fit: FitSummary;
   /** Coordinate moves accepted. */
   readonly iterations: number;
+}
+
+/** ψ of the fitting set's confusion matrix without and with the offsets. */
+export interface FitSummary {
+  /** ψ with zero offsets (the model's arg-max). */
+  readonly before: number;
+  /** ψ with the fitted offsets (never below `before`). */
+  readonly after: number;
+  /** Samples of the fitting set. */
+  readonly samples: number;
 }
 
 /** Settings of {@link fitPosthoc}. */
