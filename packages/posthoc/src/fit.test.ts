@@ -56,6 +56,29 @@ describe("fitPosthoc", () => {
     },
   );
 
+  property.prop([fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(...symmetric), fc.integer({ min: 0, max: 1000 })], { numRuns: 8 })(
+    "large sets (coarse-to-fine sweeps): never below the start, and relabelling permutes the offsets",
+    (seed, name, permutationSeed) => {
+      const k = 4;
+      const set = scoredSet(seed, k, 150);
+      const rng = createRng(permutationSeed);
+      const perm = [0, 1, 2, 3];
+      for (let i = k - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      const n = set.labels.length;
+      const scores = new Float64Array(n * k);
+      for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + perm[c]!] = set.scores[i * k + c]!;
+      const a = fitPosthoc(createObjective(name), set);
+      const b = fitPosthoc(createObjective(name), { scores, labels: set.labels.map((y) => perm[y]!), numClasses: k });
+      expect(a.fit.after).toBeGreaterThanOrEqual(a.fit.before);
+      expect(valueAt(name, set, a.offsets)).toBeCloseTo(a.fit.after, 12);
+      expect(b.fit.after).toBeCloseTo(a.fit.after, 9);
+      for (let c = 0; c < k; c++) expect(b.offsets[perm[c]!]).toBeCloseTo(a.offsets[c]!, 6);
+    },
+  );
+
   property.prop([arbSet.map((r) => ({ ...r, k: 2 })), fc.constantFrom(...OBJECTIVE_NAMES)], { numRuns: 60 })(
     "K = 2: reaches the best threshold (exhaustive search)",
     ({ seed, perClass }, name) => {
