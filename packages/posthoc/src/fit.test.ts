@@ -72,7 +72,7 @@ describe("fitPosthoc", () => {
       for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) scores[i * k + perm[c]!] = set.scores[i * k + c]!;
       const a = fitPosthoc(createObjective(name), set);
       const b = fitPosthoc(createObjective(name), { scores, labels: set.labels.map((y) => perm[y]!), numClasses: k });
-      expect(a.fit.after).toBeGreaterThanOrEqual(a.fit.before);
+      expect(a.fit.after).toBeGreaterThanOrEqual(a.fit.before - 1e-9);
       expect(valueAt(name, set, a.offsets)).toBeCloseTo(a.fit.after, 12);
       expect(b.fit.after).toBeCloseTo(a.fit.after, 9);
       for (let c = 0; c < k; c++) expect(b.offsets[perm[c]!]).toBeCloseTo(a.offsets[c]!, 6);

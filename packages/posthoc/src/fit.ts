@@ -40,6 +40,10 @@ const COARSE_POINTS = 128;
 /** ... and then at every group around this many of the best of those (the first along t when tied). */
 const REFINED_POINTS = 4;
 
+/** Plateau moves (ψ kept, likelihood up) allowed per class, and the least likelihood gain (nats per sample) of one. */
+const PLATEAU_MOVES = 2;
+const PLATEAU_GAIN = 1e-3;
+
 /** ψ values closer than this are a tie (float rounding differs with the class order; counts differ by far more). */
 const TIE = 1e-9;
 
@@ -70,8 +74,10 @@ const finiteOr = (v: number): number => (Number.isFinite(v) ? v : Number.NEGATIV
  * classes with the lowest validation recalls (cut between distinct recall values: raising the tied worst classes
  * together is what lifts a min-type objective off a plateau). Each move takes the best direction; ties in ψ go to
  * the larger mean log-likelihood of the labels under softmax(s + a), so the result does not depend on the class
- * order. It starts at zero offsets and accepts only moves that raise ψ, so the fitted ψ is never below the
- * start's. With K = 2 and N ≤ 256 one line search is exhaustive over thresholds, so it reaches the optimum.
+ * order. It starts at zero offsets and accepts moves that raise ψ; on a plateau (no direction raises ψ, e.g.
+ * several classes tied at the minimum) it may take up to 2K moves that keep ψ and raise the likelihood by at least
+ * 1e-3 nats per sample (toward the offsets that calibrate the model to the validation set), which often opens a
+ * rise again. So the fitted ψ is never below the start's (beyond 1e-9 of rounding). With K = 2 and N ≤ 256 one line search is exhaustive over thresholds, so it reaches the optimum.
  * Deterministic. Cost per move: up to 2K line searches of N log N + min(N, ~600)·cost(ψ).
  *
  * This is the plug-in approach of Narasimhan et al., "Consistent multiclass algorithms for complex metrics and
@@ -109,13 +115,23 @@ export function fitPosthoc(objective: Pick<Objective, "name" | "value">, set: Sc
   const before = psi();
   let current = before;
   let iterations = 0;
+  let plateaus = 0;
   for (; iterations < maxIterations; iterations++) {
     const adj = adjust(s, a);
     const sweeps = directions(counts, k).map((members) => sweep(members, adj, labels, counts, psi));
     let top = Number.NEGATIVE_INFINITY;
     for (const w of sweeps) top = Math.max(top, w.top);
-    // Only a higher ψ is a move: walking a plateau for likelihood alone would take many tiny steps.
-    if (!(top > current + TIE)) break;
+    if (!(top > current + TIE)) {
+      // A plateau (e.g. several classes tied at the minimum): step toward the likelihood's maximiser, the offsets
+      // that calibrate the model to the balanced validation set, while ψ stays; a few such steps, then stop.
+      const step = plateaus < PLATEAU_MOVES * k ? plateauMove(sweeps, current, adj, labels, s, a) : undefined;
+      if (step === undefined) break;
+      for (let c = 0; c < k; c++) if (step.members[c] === 1) a[c]! += step.offset;
+      fill();
+      current = psi();
+      plateaus++;
+      continue;
+    }
     // The likelihood tie-break (the costly part) only for the directions that reach the best ψ.
     let best: { members: Uint8Array; move: Move } | undefined;
     for (const w of sweeps) {
@@ -131,6 +147,34 @@ export function fitPosthoc(objective: Pick<Objective, "name" | "value">, set: Sc
   const mean = a.reduce((x, y) => x + y, 0) / k;
   const offsets = a.map((v) => v - mean);
   return { kind: "logit-offsets", objective: objective.name, offsets, fit: { before, after: current, samples: n }, iterations };
+}
+
+/**
+ * The direction and shift of largest log-likelihood among those that keep ψ (within {@link TIE}), when that gains
+ * at least {@link PLATEAU_GAIN}; undefined otherwise.
+ */
+function plateauMove(sweeps: readonly Sweep[], current: number, adj: Adjusted, labels: Int32Array, s: Float64Array, a: Float64Array): { members: Uint8Array; offset: number } | undefined {
+  const now = meanLogLikelihood(adj, labels);
+  let best: { members: Uint8Array; move: Move } | undefined;
+  for (const w of sweeps) {
+    if (w.top < current - TIE) continue;
+    const move = pointOf(w, s, labels, a);
+    if (move.value < current - TIE) continue;
+    if (best === undefined || move.likelihood > best.move.likelihood + 1e-12) best = { members: w.members, move };
+  }
+  return best !== undefined && best.move.likelihood > now + PLATEAU_GAIN ? { members: best.members, offset: best.move.offset } : undefined;
+}
+
+/** Mean log softmax(v)_y of the adjusted scores. */
+function meanLogLikelihood(adj: Adjusted, labels: Int32Array): number {
+  const { k, v, rowMax, e } = adj;
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += e[i * k + c]!;
+    total += v[i * k + labels[i]!]! - rowMax[i]! - Math.log(sum);
+  }
+  return total / labels.length;
 }
 
 /** Each class alone, then the classes with recall ≤ r for each distinct recall r but the largest (as 0/1 masks). */
