@@ -2,11 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { AggregatedRow, Cell } from "./aggregate.ts";
 import { COLUMNS } from "./columns.ts";
+import { competitorChecks, describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
 import { canonicalJson } from "./hash.ts";
 import { TABLE_OBJECTIVES } from "./profiles.ts";
 import { updateReadme } from "./readme.ts";
+import { std } from "./stats.ts";
 import { runTable } from "./table-command.ts";
 import type { Job } from "./types.ts";
 
@@ -99,5 +102,35 @@ describe("helpers", () => {
     updateReadme(path, "x", "new table\n");
     expect(readFileSync(path, "utf8")).toBe("top\n<!-- bench:x:start -->\nnew table\n<!-- bench:x:end -->\nbottom\n");
     expect(() => updateReadme(path, "y", "z")).toThrow(/markers/);
+  });
+});
+
+describe("competitor verdicts", () => {
+  const cell = (values: number[]): Cell => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, std: std(values), values });
+  const row = (id: string, minRecall: number[], minCoverage = [9, 9, 9]): AggregatedRow =>
+    ({
+      id,
+      label: id,
+      objective: (id.split(":")[1] ?? "min-recall") as AggregatedRow["objective"],
+      cells: Object.fromEntries(COLUMNS.map((c) => [c.key, cell(c.key === "minCoverage" ? minCoverage : c.key === "minRecall" ? minRecall : [80, 80, 80])])),
+    }) as unknown as AggregatedRow;
+
+  it("compares SelMix with post-hoc and resampling, saying when a gap is within one std", () => {
+    const rows = [
+      row("la+selmix:min-recall", [70, 72, 74]),
+      row("la+posthoc:min-recall", [60, 61, 62]),
+      row("la+resampling:min-recall", [71, 73, 75]),
+      row("la+selmix+posthoc:min-recall", [72, 74, 76]),
+    ];
+    const [check] = competitorChecks(rows, 10);
+    expect(describeCompetitors(check!)).toBe(
+      "min recall (Min rec.), from la: SelMix 72.00 ± 2.00, post-hoc 61.00 ± 1.00, resampling 73.00 ± 2.00, SelMix + post-hoc 74.00 ± 2.00. " +
+        "SelMix vs post-hoc: better by 11.00 (a real gap); SelMix vs resampling: worse by 1.00 (within one std); post-hoc after SelMix: better by 2.00 (within one std).",
+    );
+  });
+
+  it("a row that meets the coverage target beats one that does not", () => {
+    const rows = [row("la+selmix:mean-recall-min-coverage", [0], [10, 10, 10]), row("la+posthoc:mean-recall-min-coverage", [0], [5, 5, 5])];
+    expect(describeCompetitors(competitorChecks(rows, 10)[0]!)).toContain("SelMix vs post-hoc: better (only it meets the coverage target)");
   });
 });
