@@ -114,6 +114,15 @@ describe("fitPosthoc", () => {
     for (let c = 0; c < 4; c++) expect(fromProbabilities.offsets[c]).toBeCloseTo(fromLogits.offsets[c]!, 6);
   });
 
+  test("the evaluation budget stops between moves", () => {
+    const set = scoredSet(3, 10, 30);
+    const full = fitPosthoc(createObjective("min-recall"), set);
+    const capped = fitPosthoc(createObjective("min-recall"), set, { maxEvaluations: 1 });
+    expect(capped.iterations).toBe(1); // the first move completes, then the budget is spent
+    expect(full.iterations).toBeGreaterThan(1);
+    expect(capped.fit.after).toBeLessThanOrEqual(full.fit.after);
+  });
+
   test("is deterministic and lifts min recall of a head-biased model", () => {
     const set = scoredSet(3, 10, 30);
     const a = fitPosthoc(createObjective("min-recall"), set);
@@ -133,5 +142,6 @@ describe("fitPosthoc", () => {
     expect(() => fitPosthoc(objective, { scores: [1, 2], labels: [2], numClasses: 2 })).toThrow(/labels\[0\] must be a class/);
     expect(() => fitPosthoc(objective, { scores: [1, 2, 2, 1], labels: [0, 1], numClasses: 2 }, { maxIterations: -1 })).toThrow(/maxIterations/);
     expect(() => fitPosthoc(objective, { scores: [1, 2, 2, 1], labels: [0, 0], numClasses: 2 })).toThrow(expect.objectContaining({ code: "EMPTY_CLASS" }));
+    expect(() => fitPosthoc(objective, { scores: [1, 2, 2, 1], labels: [0, 1], numClasses: 2 }, { maxEvaluations: Number.NaN })).toThrow(/maxEvaluations/);
   });
 });

@@ -34,6 +34,11 @@ export interface FitSummary {
 export interface PosthocOptions {
   /** Most moves. @defaultValue 20·K */
   readonly maxIterations?: number;
+  /**
+   * No new move starts once ψ has been evaluated this many times (a move costs about 2K line searches of up to
+   * ~600 evaluations, each O(K²)): bounds the time for large K (K = 100: about 15 moves). @defaultValue 1,000,000
+   */
+  readonly maxEvaluations?: number;
 }
 
 /** Plateau moves (ψ kept, likelihood up) allowed per class, and the least likelihood gain (nats per sample) of one. */
@@ -89,10 +94,16 @@ export function fitPosthoc(objective: Pick<Objective, "name" | "value">, set: Sc
   if (!(Number.isInteger(maxIterations) && maxIterations >= 0)) {
     throw new SelmixError("INVALID_VALUE", `maxIterations must be an integer >= 0, got ${maxIterations}`);
   }
+  const maxEvaluations = options.maxEvaluations ?? 1_000_000;
+  if (!(maxEvaluations >= 0)) throw new SelmixError("INVALID_VALUE", `maxEvaluations must be >= 0, got ${maxEvaluations}`);
+  let evaluations = 0;
   const a = new Float64Array(k);
   const counts = new Float64Array(k * k);
   const cm: ConfusionMatrix = { numClasses: k, values: counts };
-  const psi = (): number => finiteOr(objective.value(cm));
+  const psi = (): number => {
+    evaluations++;
+    return finiteOr(objective.value(cm));
+  };
   const fill = (): void => {
     const predicted = argmaxWithOffsets(s, a);
     counts.fill(0);
@@ -100,10 +111,11 @@ export function fitPosthoc(objective: Pick<Objective, "name" | "value">, set: Sc
   };
   fill();
   const before = psi();
+  evaluations = 0; // the budget counts the search's evaluations
   let current = before;
   let iterations = 0;
   let plateaus = 0;
-  for (; iterations < maxIterations; iterations++) {
+  for (; iterations < maxIterations && evaluations < maxEvaluations; iterations++) {
     const adj = adjust(s, a);
     const sweeps = directions(counts, k).map((members) => sweep(members, adj, labels, counts, psi));
     let top = Number.NEGATIVE_INFINITY;
