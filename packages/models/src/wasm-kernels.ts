@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { heapKernels, heapOffset, type WasmBackendInternals } from "./wasm-heap.ts";
 
 /**
  * Which wasm training kernels to register.
@@ -19,6 +20,8 @@ type Rounding = "floor" | "round" | "ceil";
 const WASM = "wasm";
 const ours = new WeakSet<tf.KernelFunc>();
 let registeredLevel: WasmKernelLevel = "none";
+/** The shipped BatchMatMul (XNNPACK for untransposed operands), kept when ours replaces it. */
+let shippedMatMul: tf.KernelConfig | undefined;
 
 /**
  * Wraps a kernel input as a Tensor that the surrounding `tf.tidy` may dispose. `makeTensorFromTensorInfo` adds no
@@ -71,8 +74,8 @@ function checkNhwc(kernel: string, attrs: KernelArgs["attrs"]): void {
   if (format !== undefined && format !== "NHWC") throw new Error(`${kernel} (wasm, @selmix/models): NHWC only`);
 }
 
-/** dW[kh, kw, ci, co] = Σ_{n, y, x} xPadded[n, y·s + i, x·s + j, ci] · dy[n, y, x, co]. */
-function backpropFilter(level: WasmKernelLevel): tf.KernelFunc {
+/** dW[kh, kw, ci, co] = Σ_{n, y, x} xPadded[n, y·s + i, x·s + j, ci] · dy[n, y, x, co], by im2col in tfjs ops. */
+function backpropFilterIm2col(): tf.KernelFunc {
   return (args) => {
     const attrs = args.attrs ?? {};
     checkNhwc("Conv2DBackpropFilter", attrs);
@@ -101,15 +104,6 @@ function backpropFilter(level: WasmKernelLevel): tf.KernelFunc {
         return tf.reshape(dw, filterShape);
       }
       const xp = needPad ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
-      if (level === "fast") {
-        // Correlate x (as a batch of ci one-image planes with N channels) with dy (as an oh x ow filter mapping N
-        // channels to co), dilated by the stride; keep the first kh x kw outputs.
-        const xt = tf.transpose(xp, [3, 1, 2, 0]);
-        const dyt = tf.transpose(dy, [1, 2, 0, 3]);
-        const g = tf.conv2d(xt, dyt, 1, "valid", "NHWC", [sh, sw]);
-        const gk = g.shape[1] === kh && g.shape[2] === kw ? g : tf.slice(g, [0, 0, 0, 0], [ci, kh, kw, co]);
-        return tf.transpose(gk, [1, 2, 0, 3]);
-      }
       const cols: tf.Tensor4D[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
@@ -126,31 +120,97 @@ function backpropFilter(level: WasmKernelLevel): tf.KernelFunc {
   };
 }
 
-/** dx = full correlation of the stride-dilated dy with the 180°-rotated filter (in/out channels swapped). */
-function backpropInput(): tf.KernelFunc {
+/**
+ * dW = im2colᵀ(x) · dy: the transposed patch matrix [kh·kw·ci, n·oh·ow] is written by the heap kernel `im2col_t`,
+ * then multiplied with dy [n·oh·ow, co] by the shipped (XNNPACK) matrix product; the result is already laid out
+ * [kh, kw, ci, co]. No transposes, no tfjs ops.
+ */
+function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
+    const backend = args.backend as unknown as WasmBackendInternals;
+    const attrs = args.attrs ?? {};
+    checkNhwc("Conv2DBackpropFilter", attrs);
+    const filterShape = attrs.filterShape as [number, number, number, number];
+    const x = args.inputs.x!;
+    const dy = args.inputs.dy!;
+    const info = convInfo(x.shape, filterShape, attrs.strides as Pair, attrs.pad as Pad, attrs.dimRoundingMode as Rounding | undefined);
+    const [n, h, w, ci] = x.shape as [number, number, number, number];
+    const [kh, kw, , co] = filterShape;
+    const pixels = n * info.outHeight * info.outWidth;
+    const cols = backend.makeOutput([1, kh * kw * ci, pixels], "float32");
+    try {
+      heapKernels(backend).im2col_t(
+        heapOffset(backend, x),
+        heapOffset(backend, cols),
+        n,
+        h,
+        w,
+        ci,
+        kh,
+        kw,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        info.outHeight,
+        info.outWidth,
+      );
+      const dyRows: tf.TensorInfo = { dataId: dy.dataId, shape: [1, pixels, co], dtype: "float32" };
+      const out = matMul.kernelFunc({ inputs: { a: cols, b: dyRows }, attrs: { transposeA: false, transposeB: false }, backend: args.backend }) as tf.TensorInfo;
+      return { dataId: out.dataId, shape: filterShape, dtype: "float32" };
+    } finally {
+      backend.disposeData(cols.dataId);
+    }
+  };
+}
+
+/** dx = full correlation of the stride-dilated dy with the 180°-rotated filter (in/out channels swapped). */
+function backpropInput(conv2d: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackendInternals;
     const attrs = args.attrs ?? {};
     checkNhwc("Conv2DBackpropInput", attrs);
     const inputShape = attrs.inputShape as [number, number, number, number];
+    const filter = args.inputs.filter!;
+    const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+    const info = convInfo(inputShape, filter.shape, attrs.strides as Pair, attrs.pad as Pad, attrs.dimRoundingMode as Rounding | undefined);
+    const { top, left, bottom, right } = info.padInfo;
+    const sh = info.strideHeight;
+    const sw = info.strideWidth;
+    const [n, h, wd] = inputShape;
+    const oh = info.outHeight;
+    const ow = info.outWidth;
+    // Rotated filter wr[kh−1−i, kw−1−j, co, ci] = w[i, j, ci, co], by a heap kernel (tfjs Reverse + Transpose is slow).
+    const rotated = backend.makeOutput([kh, kw, co, ci], "float32");
+    heapKernels(backend).rotate_filter(heapOffset(backend, filter), heapOffset(backend, rotated), kh, kw, ci, co);
+    // dx[h] = corr(d padded by (kh-1-top) on the left, flipped w)[h]; output length h needs this right padding:
+    const padTop = kh - 1 - top;
+    const padLeft = kw - 1 - left;
+    const padBottom = h + top - ((oh - 1) * sh + 1);
+    const padRight = wd + left - ((ow - 1) * sw + 1);
+    if (sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
+      // The common case (stride 1): one shipped (XNNPACK) convolution, no tfjs ops.
+      try {
+        const pad = [
+          [0, 0],
+          [padTop, padBottom],
+          [padLeft, padRight],
+          [0, 0],
+        ];
+        return conv2d.kernelFunc({
+          inputs: { x: args.inputs.dy!, filter: rotated },
+          attrs: { strides: 1, pad, dataFormat: "NHWC", dilations: 1 } as never,
+          backend: args.backend,
+        });
+      } finally {
+        backend.disposeData(rotated.dataId);
+      }
+    }
     return tf.tidy(() => {
       const dy = asTensor(args.inputs.dy!) as tf.Tensor4D;
-      const w = asTensor(args.inputs.filter!) as tf.Tensor4D;
-      const [kh, kw, ci, co] = w.shape;
-      const info = convInfo(
-        inputShape,
-        w.shape,
-        attrs.strides as Pair,
-        attrs.pad as Pad,
-        attrs.dimRoundingMode as Rounding | undefined,
-      );
-      const { top, left, bottom, right } = info.padInfo;
-      const sh = info.strideHeight;
-      const sw = info.strideWidth;
-      const [n, h, wd] = inputShape;
-      const oh = dy.shape[1];
-      const ow = dy.shape[2];
+      const wr = tf.engine().makeTensorFromTensorInfo(rotated) as tf.Tensor4D; // owned: the tidy frees it
       if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top + bottom + left + right === 0) {
-        const dx = tf.matMul(tf.reshape(dy, [-1, co]), tf.reshape(w, [ci, co]), false, true);
+        const dx = tf.matMul(tf.reshape(dy, [-1, co]), tf.reshape(wr, [co, ci]));
         return tf.reshape(dx, inputShape);
       }
       let d: tf.Tensor4D = dy;
@@ -166,14 +226,6 @@ function backpropInput(): tf.KernelFunc {
         ]);
         d = tf.slice(tf.reshape(z, [n, oh * sh, ow * sw, co]) as tf.Tensor4D, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co]);
       }
-      const wr = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
-      const lh = d.shape[1];
-      const lw = d.shape[2];
-      // dx[h] = corr(d padded by (kh-1-top) on the left, flipped w)[h]; output length h needs this right padding:
-      const padTop = kh - 1 - top;
-      const padLeft = kw - 1 - left;
-      const padBottom = h + top - lh;
-      const padRight = wd + left - lw;
       if (padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
         return tf.conv2d(d, wr, 1, [
           [0, 0],
@@ -220,8 +272,7 @@ function swapLastTwo(t: tf.Tensor): tf.Tensor {
 }
 
 /** Transposed operands are transposed explicitly, then multiplied by XNNPACK's plain (fast) path. */
-function batchMatMul(prev: tf.KernelConfig | undefined): tf.KernelFunc {
-  if (prev === undefined) throw new Error("BatchMatMul is not registered for wasm");
+function batchMatMul(prev: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
     const transposeA = args.attrs?.transposeA === true;
     const transposeB = args.attrs?.transposeB === true;
@@ -236,18 +287,13 @@ function batchMatMul(prev: tf.KernelConfig | undefined): tf.KernelFunc {
   };
 }
 
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
 /**
- * MaxPoolGrad as a JavaScript loop over the wasm heap (the shipped one is a slow generic loop): each output's
- * gradient goes to the first maximum of its window in row-major window order, as on the cpu backend.
+ * MaxPoolGrad by the heap kernel `max_pool_grad` (the shipped one is a slow generic loop): each output's gradient
+ * goes to the first maximum of its window in row-major window order, as on the cpu backend.
  */
 function maxPoolGrad(): tf.KernelFunc {
   return (args) => {
-    const backend = args.backend as HeapBackend;
+    const backend = args.backend as unknown as WasmBackendInternals;
     const attrs = args.attrs ?? {};
     const x = args.inputs.input!;
     const dy = args.inputs.dy!;
@@ -261,43 +307,24 @@ function maxPoolGrad(): tf.KernelFunc {
       attrs.dimRoundingMode as Rounding | undefined,
     );
     const [n, h, w, c] = x.shape as [number, number, number, number];
-    const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
     const out = backend.makeOutput([n, h, w, c], "float32");
-    // Views only after makeOutput: a heap growth detaches older views.
-    const dx = backend.typedArrayFromHeap(out);
-    const xv = backend.typedArrayFromHeap(x);
-    const dyv = backend.typedArrayFromHeap(dy);
-    dx.fill(0);
-    for (let b = 0; b < n; b++) {
-      for (let oy = 0; oy < oh; oy++) {
-        const y0 = oy * sh - top;
-        const yStart = Math.max(0, y0);
-        const yEnd = Math.min(h, y0 + fh);
-        for (let ox = 0; ox < ow; ox++) {
-          const x0 = ox * sw - left;
-          const xStart = Math.max(0, x0);
-          const xEnd = Math.min(w, x0 + fw);
-          const dyBase = ((b * oh + oy) * ow + ox) * c;
-          for (let ch = 0; ch < c; ch++) {
-            let best = Number.NEGATIVE_INFINITY;
-            let at = -1;
-            for (let yy = yStart; yy < yEnd; yy++) {
-              let idx = ((b * h + yy) * w + xStart) * c + ch;
-              for (let xx = xStart; xx < xEnd; xx++, idx += c) {
-                const v = xv[idx]!;
-                if (v > best || at < 0) {
-                  best = v;
-                  at = idx;
-                }
-              }
-            }
-            if (at >= 0) dx[at] = dx[at]! + dyv[dyBase + ch]!;
-          }
-        }
-      }
-    }
+    heapKernels(backend).max_pool_grad(
+      heapOffset(backend, x),
+      heapOffset(backend, dy),
+      heapOffset(backend, out),
+      n,
+      h,
+      w,
+      c,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
     return out;
   };
 }
@@ -318,7 +345,7 @@ function maxPoolGrad(): tf.KernelFunc {
 export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): WasmKernelLevel {
   if (level === "none" || registeredLevel === "fast" || registeredLevel === level) return registeredLevel;
   if (level === "min") {
-    replaceKernel("Conv2DBackpropFilter", () => backpropFilter("min"));
+    replaceKernel("Conv2DBackpropFilter", () => backpropFilterIm2col());
     registeredLevel = "min";
     return registeredLevel;
   }
@@ -327,9 +354,18 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
     tf.unregisterKernel("Conv2DBackpropFilter", WASM);
     ours.delete(prevFilter.kernelFunc);
   }
-  replaceKernel("Conv2DBackpropFilter", () => backpropFilter("fast"));
-  replaceKernel("Conv2DBackpropInput", () => backpropInput());
-  replaceKernel("BatchMatMul", (prev) => batchMatMul(prev));
+  const shipped = (name: string): tf.KernelConfig => {
+    const k = tf.getKernel(name, WASM);
+    if (k === undefined) throw new Error(`tfjs-backend-wasm registers no ${name}`);
+    return k;
+  };
+  const matMul = shipped("BatchMatMul");
+  const plainMatMul = ours.has(matMul.kernelFunc) ? shippedMatMul! : matMul;
+  shippedMatMul = plainMatMul;
+  const conv2d = shipped("Conv2D");
+  replaceKernel("Conv2DBackpropFilter", () => backpropFilterGemm(plainMatMul));
+  replaceKernel("Conv2DBackpropInput", () => backpropInput(conv2d));
+  replaceKernel("BatchMatMul", () => batchMatMul(plainMatMul));
   replaceKernel("MaxPoolGrad", () => maxPoolGrad());
   registeredLevel = "fast";
   return registeredLevel;

@@ -1,0 +1,252 @@
+;; Training kernels of @selmix/models for tfjs-backend-wasm, with WebAssembly SIMD (f32x4).
+;;
+;; Compiled by scripts/build-wasm.mjs (wabt) into src/kernels-wasm-bytes.ts; edit this file, then run
+;; `pnpm build:wasm` in packages/models (a test fails when the two disagree). The module imports the memory of the
+;; tfjs wasm backend, so every pointer is a byte offset of a tensor on that heap (backend.getMemoryOffset): no copies.
+;; All tensors are float32, row-major, NHWC.
+
+(module
+  (import "env" "memory" (memory 1))
+
+  (func $max (param $a i32) (param $b i32) (result i32)
+    (select (local.get $a) (local.get $b) (i32.gt_s (local.get $a) (local.get $b))))
+  (func $min (param $a i32) (param $b i32) (result i32)
+    (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
+
+  ;; Transposed im2col: out[r][p] = x[b, oy·sh + i − pt, ox·sw + j − pl, ch] (0 outside x), with the row
+  ;; r = (i·kw + j)·c + ch and the column p = (b·oh + oy)·ow + ox; out is [kh·kw·c, n·oh·ow]. The filter gradient
+  ;; is then the plain product out · dy[n·oh·ow, co], laid out [kh, kw, c, co]. x is read once, in order; each
+  ;; 4-channel vector is spread over 4 rows.
+  (func (export "im2col_t")
+    (param $x i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $oh i32) (param $ow i32)
+    (local $rowBytes i32) (local $c4 i32) (local $i i32) (local $j i32) (local $b i32) (local $oy i32) (local $ox i32)
+    (local $yy i32) (local $xx i32) (local $dst i32) (local $src i32) (local $ch i32) (local $v v128)
+    (local $row0 i32) (local $col i32) (local $rowBase i32)
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $row0
+          (i32.add (local.get $out)
+            (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $c)) (local.get $rowBytes))))
+        (local.set $col (i32.const 0))
+        (local.set $b (i32.const 0))
+        (loop $lb
+          (local.set $oy (i32.const 0))
+          (loop $loy
+            (local.set $yy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $i)) (local.get $pt)))
+            (local.set $rowBase (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w)))
+            (local.set $ox (i32.const 0))
+            (loop $lox
+              (local.set $xx (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $j)) (local.get $pl)))
+              (local.set $dst (i32.add (local.get $row0) (i32.shl (local.get $col) (i32.const 2))))
+              (local.set $ch (i32.const 0))
+              (if (i32.and (i32.lt_u (local.get $yy) (local.get $h)) (i32.lt_u (local.get $xx) (local.get $w)))
+                (then
+                  (local.set $src
+                    (i32.add (local.get $x)
+                      (i32.shl (i32.mul (i32.add (local.get $rowBase) (local.get $xx)) (local.get $c)) (i32.const 2))))
+                  (block $vdone
+                    (loop $lv
+                      (br_if $vdone (i32.ge_s (local.get $ch) (local.get $c4)))
+                      (local.set $v (v128.load align=4 (local.get $src)))
+                      (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $v)))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (f32.store (local.get $dst) (f32x4.extract_lane 1 (local.get $v)))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (f32.store (local.get $dst) (f32x4.extract_lane 2 (local.get $v)))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (f32.store (local.get $dst) (f32x4.extract_lane 3 (local.get $v)))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                      (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+                      (br $lv)))
+                  (block $sdone
+                    (loop $ls
+                      (br_if $sdone (i32.ge_s (local.get $ch) (local.get $c)))
+                      (f32.store (local.get $dst) (f32.load (local.get $src)))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+                      (br $ls))))
+                (else
+                  (block $zdone
+                    (loop $lz
+                      (br_if $zdone (i32.ge_s (local.get $ch) (local.get $c)))
+                      (f32.store (local.get $dst) (f32.const 0))
+                      (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+                      (br $lz)))))
+              (local.set $col (i32.add (local.get $col) (i32.const 1)))
+              (br_if $lox (i32.lt_s (local.tee $ox (i32.add (local.get $ox) (i32.const 1))) (local.get $ow))))
+            (br_if $loy (i32.lt_s (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+          (br_if $lb (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n))))
+        (br_if $lj (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+      (br_if $li (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+
+  ;; Max-pool gradient: each window's dy goes to the first maximum of x in the window (row-major order), as on the
+  ;; cpu backend. Windows are clipped to x (padding never wins). Four channels per vector: pass 1 finds, per lane,
+  ;; the element index of the maximum (of the group's first channel), pass 2 adds dy there. Then one channel at a
+  ;; time for the last c mod 4.
+  (func (export "max_pool_grad")
+    (param $x i32) (param $dy i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $c4 i32) (local $b i32) (local $oy i32) (local $ox i32) (local $ys i32) (local $ye i32) (local $xs i32) (local $xe i32)
+    (local $yy i32) (local $xx i32) (local $ch i32) (local $e i32) (local $dyp i32) (local $bestAt i32)
+    (local $best v128) (local $idx v128) (local $v v128) (local $m v128) (local $g v128)
+    (local $sbest f32) (local $sv f32)
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $n) (local.get $h)) (i32.mul (local.get $w) (local.get $c))) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $dyp (local.get $dy))
+    (local.set $b (i32.const 0))
+    (loop $lb
+      (local.set $oy (i32.const 0))
+      (loop $loy
+        (local.set $ys (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $ye (call $min (i32.add (local.get $ys) (local.get $fh)) (local.get $h)))
+        (local.set $ys (call $max (local.get $ys) (i32.const 0)))
+        (local.set $ox (i32.const 0))
+        (loop $lox
+          (local.set $xs (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+          (local.set $xe (call $min (i32.add (local.get $xs) (local.get $fw)) (local.get $w)))
+          (local.set $xs (call $max (local.get $xs) (i32.const 0)))
+          (if (i32.and (i32.lt_s (local.get $ys) (local.get $ye)) (i32.lt_s (local.get $xs) (local.get $xe)))
+            (then
+              (local.set $ch (i32.const 0))
+              (block $vdone
+                (loop $lv
+                  (br_if $vdone (i32.ge_s (local.get $ch) (local.get $c4)))
+                  (local.set $e (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ys)) (local.get $w)) (local.get $xs)) (local.get $c)) (local.get $ch)))
+                  (local.set $best (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2)))))
+                  (local.set $idx (i32x4.splat (local.get $e)))
+                  (local.set $yy (local.get $ys))
+                  (loop $p1y
+                    (local.set $xx (local.get $xs))
+                    (loop $p1x
+                      (local.set $e (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w)) (local.get $xx)) (local.get $c)) (local.get $ch)))
+                      (local.set $v (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2)))))
+                      (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                      (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                      (local.set $idx (v128.bitselect (i32x4.splat (local.get $e)) (local.get $idx) (local.get $m)))
+                      (br_if $p1x (i32.lt_s (local.tee $xx (i32.add (local.get $xx) (i32.const 1))) (local.get $xe))))
+                    (br_if $p1y (i32.lt_s (local.tee $yy (i32.add (local.get $yy) (i32.const 1))) (local.get $ye))))
+                  (local.set $g (v128.load align=4 (i32.add (local.get $dyp) (i32.shl (local.get $ch) (i32.const 2)))))
+                  (local.set $yy (local.get $ys))
+                  (loop $p2y
+                    (local.set $xx (local.get $xs))
+                    (loop $p2x
+                      (local.set $e (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w)) (local.get $xx)) (local.get $c)) (local.get $ch)))
+                      (local.set $m (i32x4.eq (local.get $idx) (i32x4.splat (local.get $e))))
+                      (if (v128.any_true (local.get $m))
+                        (then
+                          (local.set $e (i32.add (local.get $dx) (i32.shl (local.get $e) (i32.const 2))))
+                          (v128.store align=4 (local.get $e)
+                            (f32x4.add (v128.load align=4 (local.get $e)) (v128.and (local.get $g) (local.get $m))))))
+                      (br_if $p2x (i32.lt_s (local.tee $xx (i32.add (local.get $xx) (i32.const 1))) (local.get $xe))))
+                    (br_if $p2y (i32.lt_s (local.tee $yy (i32.add (local.get $yy) (i32.const 1))) (local.get $ye))))
+                  (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+                  (br $lv)))
+              (block $sdone
+                (loop $ls
+                  (br_if $sdone (i32.ge_s (local.get $ch) (local.get $c)))
+                  (local.set $bestAt (i32.const -1))
+                  (local.set $yy (local.get $ys))
+                  (loop $s1y
+                    (local.set $xx (local.get $xs))
+                    (loop $s1x
+                      (local.set $e (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w)) (local.get $xx)) (local.get $c)) (local.get $ch)))
+                      (local.set $sv (f32.load (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2)))))
+                      (if (i32.or (i32.lt_s (local.get $bestAt) (i32.const 0)) (f32.gt (local.get $sv) (local.get $sbest)))
+                        (then (local.set $sbest (local.get $sv)) (local.set $bestAt (local.get $e))))
+                      (br_if $s1x (i32.lt_s (local.tee $xx (i32.add (local.get $xx) (i32.const 1))) (local.get $xe))))
+                    (br_if $s1y (i32.lt_s (local.tee $yy (i32.add (local.get $yy) (i32.const 1))) (local.get $ye))))
+                  (local.set $e (i32.add (local.get $dx) (i32.shl (local.get $bestAt) (i32.const 2))))
+                  (f32.store (local.get $e)
+                    (f32.add (f32.load (local.get $e)) (f32.load (i32.add (local.get $dyp) (i32.shl (local.get $ch) (i32.const 2))))))
+                  (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+                  (br $ls)))))
+          (local.set $dyp (i32.add (local.get $dyp) (i32.shl (local.get $c) (i32.const 2))))
+          (br_if $lox (i32.lt_s (local.tee $ox (i32.add (local.get $ox) (i32.const 1))) (local.get $ow))))
+        (br_if $loy (i32.lt_s (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+      (br_if $lb (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n)))))
+
+  ;; Gradient of y = relu(z + bias) given dy: dz = dy where y > 0, else 0; dbias[ch] = Σ_p dz[p, ch], summed over
+  ;; the $pixels rows in order. Four channels per vector, then the last c mod 4 one at a time.
+  (func (export "relu_bias_grad")
+    (param $y i32) (param $dy i32) (param $dz i32) (param $dbias i32) (param $pixels i32) (param $c i32)
+    (local $c4 i32) (local $p i32) (local $ch i32) (local $o i32) (local $ob i32) (local $v v128) (local $zero v128) (local $s f32)
+    (memory.fill (local.get $dbias) (i32.const 0) (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $zero (v128.const i32x4 0 0 0 0))
+    (local.set $o (i32.const 0))
+    (local.set $p (i32.const 0))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_s (local.get $p) (local.get $pixels)))
+        (local.set $ch (i32.const 0))
+        (local.set $ob (local.get $dbias))
+        (block $vdone
+          (loop $lv
+            (br_if $vdone (i32.ge_s (local.get $ch) (local.get $c4)))
+            (local.set $v
+              (v128.and (v128.load align=4 (i32.add (local.get $dy) (local.get $o)))
+                (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $o))) (local.get $zero))))
+            (v128.store align=4 (i32.add (local.get $dz) (local.get $o)) (local.get $v))
+            (v128.store align=4 (local.get $ob) (f32x4.add (v128.load align=4 (local.get $ob)) (local.get $v)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+            (br $lv)))
+        (block $sdone
+          (loop $ls
+            (br_if $sdone (i32.ge_s (local.get $ch) (local.get $c)))
+            (local.set $s
+              (select (f32.load (i32.add (local.get $dy) (local.get $o))) (f32.const 0)
+                (f32.gt (f32.load (i32.add (local.get $y) (local.get $o))) (f32.const 0))))
+            (f32.store (i32.add (local.get $dz) (local.get $o)) (local.get $s))
+            (f32.store (local.get $ob) (f32.add (f32.load (local.get $ob)) (local.get $s)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 4)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $ls)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $lp))))
+
+  ;; The filter of the input gradient: out[kh−1−i, kw−1−j, o, a] = w[i, j, a, o] (rotated 180°, channels swapped).
+  (func (export "rotate_filter")
+    (param $wp i32) (param $out i32) (param $kh i32) (param $kw i32) (param $ci i32) (param $co i32)
+    (local $i i32) (local $j i32) (local $a i32) (local $o i32) (local $src i32) (local $dst i32)
+    (local.set $src (local.get $wp))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $a (i32.const 0))
+        (loop $la
+          (local.set $dst
+            (i32.add (local.get $out)
+              (i32.shl
+                (i32.add
+                  (i32.mul
+                    (i32.add
+                      (i32.mul (i32.sub (i32.sub (local.get $kh) (i32.const 1)) (local.get $i)) (local.get $kw))
+                      (i32.sub (i32.sub (local.get $kw) (i32.const 1)) (local.get $j)))
+                    (i32.mul (local.get $co) (local.get $ci)))
+                  (local.get $a))
+                (i32.const 2))))
+          (local.set $o (i32.const 0))
+          (loop $lo
+            (f32.store (local.get $dst) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ci) (i32.const 2))))
+            (br_if $lo (i32.lt_s (local.tee $o (i32.add (local.get $o) (i32.const 1))) (local.get $co))))
+          (br_if $la (i32.lt_s (local.tee $a (i32.add (local.get $a) (i32.const 1))) (local.get $ci))))
+        (br_if $lj (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+      (br_if $li (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+)
