@@ -212,3 +212,23 @@ describe("MaxPoolGrad on wasm agrees with the cpu backend", () => {
     );
   });
 });
+
+describe("Identity on wasm shares data like the cpu backend", () => {
+  test("a clone keeps its values after the original is freed, and frees its data when disposed", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numDataBuffers;
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const b = tf.clone(a);
+    expect(tf.memory().numDataBuffers - before).toBe(1);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    const v = tf.variable(b);
+    b.dispose();
+    const doubled = tf.mul(v, 2) as tf.Tensor2D;
+    v.assign(doubled);
+    doubled.dispose();
+    expect(Array.from(v.dataSync())).toEqual([2, 4, 6, 8, 10, 12]);
+    v.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before);
+  });
+});

@@ -263,27 +263,51 @@ function backpropInput(conv2d: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
-function swapLastTwo(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  const r = perm.length;
-  perm[r - 2] = r - 1;
-  perm[r - 1] = r - 2;
-  return tf.transpose(t, perm);
+/** The permutation that swaps the last two axes of a rank-r tensor. */
+function swapLastTwoPerm(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
 }
 
-/** Transposed operands are transposed explicitly, then multiplied by XNNPACK's plain (fast) path. */
-function batchMatMul(prev: tf.KernelConfig): tf.KernelFunc {
+/**
+ * Transposed operands are transposed by the shipped Transpose, then multiplied by the shipped XNNPACK product
+ * (the shipped kernel's transposed path is a naive loop). Kernel calls only, no tfjs ops.
+ */
+function batchMatMul(prev: tf.KernelConfig, transpose: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
     const transposeA = args.attrs?.transposeA === true;
     const transposeB = args.attrs?.transposeB === true;
     if (!transposeA && !transposeB) return prev.kernelFunc(args);
-    return tf.tidy(() => {
-      let a = asTensor(args.inputs.a!);
-      let b = asTensor(args.inputs.b!);
-      if (transposeA) a = swapLastTwo(a);
-      if (transposeB) b = swapLastTwo(b);
-      return tf.matMul(a, b);
-    });
+    const backend = args.backend as unknown as WasmBackendInternals;
+    const temps: tf.TensorInfo[] = [];
+    const swapped = (t: tf.TensorInfo): tf.TensorInfo => {
+      const out = transpose.kernelFunc({ inputs: { x: t }, attrs: { perm: swapLastTwoPerm(t.shape.length) }, backend: args.backend }) as tf.TensorInfo;
+      temps.push(out);
+      return out;
+    };
+    try {
+      const a = transposeA ? swapped(args.inputs.a!) : args.inputs.a!;
+      const b = transposeB ? swapped(args.inputs.b!) : args.inputs.b!;
+      return prev.kernelFunc({ inputs: { a, b }, attrs: { ...args.attrs, transposeA: false, transposeB: false }, backend: args.backend });
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * Identity shares the input's data (one more reference) instead of copying it, as the cpu backend does. The engine
+ * clones every tensor it saves for the backward pass, so the shipped copy cost a full pass over each saved
+ * activation. Safe because no kernel writes into its inputs and `Variable.assign` swaps data rather than writing.
+ */
+function identity(prev: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype === "string") return prev.kernelFunc(args);
+    (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
 }
 
@@ -363,9 +387,11 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
   const plainMatMul = ours.has(matMul.kernelFunc) ? shippedMatMul! : matMul;
   shippedMatMul = plainMatMul;
   const conv2d = shipped("Conv2D");
+  const transpose = shipped("Transpose");
   replaceKernel("Conv2DBackpropFilter", () => backpropFilterGemm(plainMatMul));
   replaceKernel("Conv2DBackpropInput", () => backpropInput(conv2d));
-  replaceKernel("BatchMatMul", () => batchMatMul(plainMatMul));
+  replaceKernel("BatchMatMul", () => batchMatMul(plainMatMul, transpose));
+  replaceKernel("Identity", (prev) => identity(prev!));
   replaceKernel("MaxPoolGrad", () => maxPoolGrad());
   registeredLevel = "fast";
   return registeredLevel;
