@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { registerConvBiasRelu } from "./conv-bias-relu.ts";
 import { heapKernels, heapOffset, type WasmBackendInternals } from "./wasm-heap.ts";
 
 /**
@@ -393,6 +394,7 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
   replaceKernel("BatchMatMul", () => batchMatMul(plainMatMul, transpose));
   replaceKernel("Identity", (prev) => identity(prev!));
   replaceKernel("MaxPoolGrad", () => maxPoolGrad());
+  registerConvBiasRelu();
   registeredLevel = "fast";
   return registeredLevel;
 }

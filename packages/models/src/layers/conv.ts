@@ -19,11 +19,16 @@ export function createConv(
   stride: 1 | 2,
   fan: "in" | "out" = "in",
 ): Conv {
-  const w = store.add(`${name}.weight`, "backbone", [k, k, cin, cout], heNormal(store.rng, k * k * cin * cout, k * k * (fan === "in" ? cin : cout)));
+  const w = createConvWeight(store, name, k, cin, cout, fan);
   const p = (k - 1) / 2;
   const pad: "same" | [[0, 0], [number, number], [number, number], [0, 0]] =
     stride === 1 ? "same" : [[0, 0], [p, p], [p, p], [0, 0]];
   return { apply: (x) => tf.conv2d(x, w as tf.Tensor4D, stride, pad) };
+}
+
+/** @internal A He-normal conv filter [k, k, in, out] named `<name>.weight`. */
+export function createConvWeight(store: ParamStore, name: string, k: number, cin: number, cout: number, fan: "in" | "out" = "in"): tf.Variable {
+  return store.add(`${name}.weight`, "backbone", [k, k, cin, cout], heNormal(store.rng, k * k * cin * cout, k * k * (fan === "in" ? cin : cout)));
 }
 
 /** @internal A dense layer y = x·W + b with W stored [in, out]. */

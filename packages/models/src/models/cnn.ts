@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { createConv, createDense } from "../layers/conv.ts";
+import { conv2dBiasRelu } from "../conv-bias-relu.ts";
+import { createDense, createConvWeight } from "../layers/conv.ts";
 import type { BackboneBuilder } from "./backbone.ts";
 
 /**
@@ -12,12 +13,12 @@ export const buildCnn: BackboneBuilder = (store, [h, w, c]) => {
   let oh = h;
   let ow = w;
   const stages = widths.map((cout, i) => {
-    const conv = createConv(store, `conv${i + 1}`, 3, cin, cout, 1);
+    const weight = createConvWeight(store, `conv${i + 1}`, 3, cin, cout);
     const bias = store.add(`conv${i + 1}.bias`, "backbone", [cout], new Float32Array(cout));
     cin = cout;
     oh = Math.floor(oh / 2);
     ow = Math.floor(ow / 2);
-    return (x: tf.Tensor4D): tf.Tensor4D => tf.maxPool(tf.relu(tf.add(conv.apply(x), bias)), 2, 2, "valid");
+    return (x: tf.Tensor4D): tf.Tensor4D => tf.maxPool(conv2dBiasRelu(x, weight as tf.Tensor4D, bias as tf.Tensor1D, "same"), 2, 2, "valid");
   });
   const fc = createDense(store, "fc", oh * ow * cin, 128);
   return {
