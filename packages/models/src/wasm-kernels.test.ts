@@ -162,6 +162,40 @@ describe("wasm training kernels agree with the cpu backend", () => {
     );
   });
 
+  test("Conv2DBackpropFilter with Cout a multiple of 8 (the heap GEMM), edge row blocks and many pixels", async () => {
+    const arb8 = fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 17 }),
+      w: fc.integer({ min: 1, max: 17 }),
+      cin: fc.integer({ min: 1, max: 7 }),
+      cout: fc.constantFrom(8, 16, 24, 32),
+      k: fc.constantFrom(1, 2, 3),
+      stride: fc.integer({ min: 1, max: 2 }),
+      pad: fc.constantFrom("same" as const, "valid" as const),
+      seed: fc.nat(),
+    }).filter((c) => c.pad === "same" || (c.h >= c.k && c.w >= c.k));
+    await fc.assert(
+      fc.asyncProperty(arb8, async (c) => {
+        const xs = [c.n, c.h, c.w, c.cin] as const;
+        const ys = outShape({ ...c, kh: c.k, kw: c.k, stride: [c.stride, c.stride] });
+        const x = randomArray(xs.reduce((a, b) => a * b), c.seed);
+        const dy = randomArray(ys.reduce((a, b) => a * b), c.seed + 1);
+        const run = (): tf.Tensor =>
+          tf.engine().runKernel(
+            "Conv2DBackpropFilter",
+            { x: tf.tensor4d(x, [...xs]), dy: tf.tensor4d(dy, ys) },
+            { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.k, c.k, c.cin, c.cout] } as never,
+          ) as tf.Tensor;
+        const [expected] = await runOn("cpu", run);
+        const before = tf.memory().numTensors;
+        const [actual] = await runOn("wasm", run);
+        expect(tf.memory().numTensors).toBe(before);
+        expectAllClose(actual!, expected!);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   // Large enough to cross the kernels' blocking, small enough for the cpu backend to check it in seconds.
   test("a typical CNN layer shape (batch 4, 12×12, 16 → 32, stride 2)", async () => {
     const c: ConvCase = { n: 4, h: 12, w: 12, cin: 16, cout: 32, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]], seed: 7 };

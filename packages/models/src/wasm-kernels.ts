@@ -122,8 +122,9 @@ function backpropFilterIm2col(): tf.KernelFunc {
 }
 
 /**
- * dW = im2colᵀ(x) · dy: the transposed patch matrix [kh·kw·ci, n·oh·ow] is written by the heap kernel `im2col_t`,
- * then multiplied with dy [n·oh·ow, co] by the shipped (XNNPACK) matrix product; the result is already laid out
+ * dW = im2colᵀ(x) · dy: the transposed patch matrix [kh·kw·ci, n·oh·ow] is written by the heap kernel `im2col_t`
+ * and multiplied with dy [n·oh·ow, co] by the heap kernel `gemm_n8` (co a multiple of 8) or else by the shipped
+ * XNNPACK product, which first packs all of dy and so is slower here. The result is already laid out
  * [kh, kw, ci, co]. No transposes, no tfjs ops.
  */
 function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
@@ -137,10 +138,12 @@ function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
     const info = convInfo(x.shape, filterShape, attrs.strides as Pair, attrs.pad as Pad, attrs.dimRoundingMode as Rounding | undefined);
     const [n, h, w, ci] = x.shape as [number, number, number, number];
     const [kh, kw, , co] = filterShape;
+    const rows = kh * kw * ci;
     const pixels = n * info.outHeight * info.outWidth;
-    const cols = backend.makeOutput([1, kh * kw * ci, pixels], "float32");
+    const kernels = heapKernels(backend);
+    const cols = backend.makeOutput([1, rows, pixels], "float32");
     try {
-      heapKernels(backend).im2col_t(
+      kernels.im2col_t(
         heapOffset(backend, x),
         heapOffset(backend, cols),
         n,
@@ -156,6 +159,11 @@ function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
         info.outHeight,
         info.outWidth,
       );
+      if (co % 8 === 0) {
+        const out = backend.makeOutput([...filterShape], "float32");
+        kernels.gemm_n8(heapOffset(backend, cols), heapOffset(backend, dy), heapOffset(backend, out), rows, co, pixels);
+        return out;
+      }
       const dyRows: tf.TensorInfo = { dataId: dy.dataId, shape: [1, pixels, co], dtype: "float32" };
       const out = matMul.kernelFunc({ inputs: { a: cols, b: dyRows }, attrs: { transposeA: false, transposeB: false }, backend: args.backend }) as tf.TensorInfo;
       return { dataId: out.dataId, shape: filterShape, dtype: "float32" };

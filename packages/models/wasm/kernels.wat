@@ -88,6 +88,86 @@
         (br_if $lj (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
       (br_if $li (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
 
+  ;; c = a · b without packing: a [m, k] and b [k, n] row-major, c [m, n], n a multiple of 8. Register block of 4
+  ;; rows × 8 columns (8 f32x4 accumulators, 2 vector loads of b and 4 splat loads of a per step of l), over
+  ;; blocks of 256 values of l so that the rows of b in use stay in L2. Rows past m in the last block repeat row
+  ;; m − 1 and are not stored. For the filter gradient, a = im2col_t(x) and b = dy: m = kh·kw·ci is small, k = the
+  ;; pixel count is large, so XNNPACK's packing of b (all of dy) costs more than the product.
+  (func (export "gemm_n8")
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+    (local $l0 i32) (local $l1 i32) (local $i i32) (local $j i32) (local $l i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $pb i32) (local $pc i32) (local $rowB i32) (local $rowA i32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
+    (local.set $rowB (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $rowA (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $l0 (i32.const 0))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_s (local.get $l0) (local.get $k)))
+        (local.set $l1 (call $min (i32.add (local.get $l0) (i32.const 256)) (local.get $k)))
+        (local.set $i (i32.const 0))
+        (loop $rows
+          (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowA))))
+          (local.set $a1 (i32.add (local.get $a) (i32.mul (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $m) (i32.const 1))) (local.get $rowA))))
+          (local.set $a2 (i32.add (local.get $a) (i32.mul (call $min (i32.add (local.get $i) (i32.const 2)) (i32.sub (local.get $m) (i32.const 1))) (local.get $rowA))))
+          (local.set $a3 (i32.add (local.get $a) (i32.mul (call $min (i32.add (local.get $i) (i32.const 3)) (i32.sub (local.get $m) (i32.const 1))) (local.get $rowA))))
+          (local.set $j (i32.const 0))
+          (loop $cols
+            (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+            (local.set $c00 (v128.load (local.get $pc)))
+            (local.set $c01 (v128.load offset=16 (local.get $pc)))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+              (then
+                (local.set $c10 (v128.load (i32.add (local.get $pc) (local.get $rowB))))
+                (local.set $c11 (v128.load offset=16 (i32.add (local.get $pc) (local.get $rowB))))))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))
+              (then
+                (local.set $c20 (v128.load (i32.add (local.get $pc) (i32.shl (local.get $rowB) (i32.const 1)))))
+                (local.set $c21 (v128.load offset=16 (i32.add (local.get $pc) (i32.shl (local.get $rowB) (i32.const 1)))))))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m))
+              (then
+                (local.set $c30 (v128.load (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3)))))
+                (local.set $c31 (v128.load offset=16 (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3)))))))
+            (local.set $pb (i32.add (local.get $b) (i32.add (i32.mul (local.get $l0) (local.get $rowB)) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $l (i32.shl (local.get $l0) (i32.const 2)))
+            (loop $inner
+              (local.set $b0 (v128.load (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $x (v128.load32_splat (i32.add (local.get $a0) (local.get $l))))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat (i32.add (local.get $a1) (local.get $l))))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat (i32.add (local.get $a2) (local.get $l))))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (v128.load32_splat (i32.add (local.get $a3) (local.get $l))))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $pb (i32.add (local.get $pb) (local.get $rowB)))
+              (br_if $inner (i32.lt_s (local.tee $l (i32.add (local.get $l) (i32.const 4))) (i32.shl (local.get $l1) (i32.const 2)))))
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+              (then
+                (v128.store (i32.add (local.get $pc) (local.get $rowB)) (local.get $c10))
+                (v128.store offset=16 (i32.add (local.get $pc) (local.get $rowB)) (local.get $c11))))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))
+              (then
+                (v128.store (i32.add (local.get $pc) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $c20))
+                (v128.store offset=16 (i32.add (local.get $pc) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $c21))))
+            (if (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m))
+              (then
+                (v128.store (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3))) (local.get $c30))
+                (v128.store offset=16 (i32.add (local.get $pc) (i32.mul (local.get $rowB) (i32.const 3))) (local.get $c31))))
+            (br_if $cols (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $n))))
+          (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
+        (local.set $l0 (local.get $l1))
+        (br $blocks))))
+
   ;; Max-pool gradient: each window's dy goes to the first maximum of x in the window (row-major order), as on the
   ;; cpu backend. Windows are clipped to x (padding never wins). Four channels per vector: pass 1 finds, per lane,
   ;; the element index of the maximum (of the group's first channel), pass 2 adds dy there. Then one channel at a
