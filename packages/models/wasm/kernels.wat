@@ -171,7 +171,8 @@
   ;; Max-pool gradient: each window's dy goes to the first maximum of x in the window (row-major order), as on the
   ;; cpu backend. Windows are clipped to x (padding never wins). Four channels per vector: pass 1 finds, per lane,
   ;; the element index of the maximum (of the group's first channel), pass 2 adds dy there. Then one channel at a
-  ;; time for the last c mod 4.
+  ;; time for the last c mod 4. Without overlap (window ≤ stride) each element lies in at most one window, so pass 2
+  ;; stores without reading dx back.
   (func (export "max_pool_grad")
     (param $x i32) (param $dy i32) (param $dx i32)
     (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
@@ -179,7 +180,8 @@
     (local $c4 i32) (local $b i32) (local $oy i32) (local $ox i32) (local $ys i32) (local $ye i32) (local $xs i32) (local $xe i32)
     (local $yy i32) (local $xx i32) (local $ch i32) (local $e i32) (local $dyp i32) (local $bestAt i32)
     (local $best v128) (local $idx v128) (local $v v128) (local $m v128) (local $g v128)
-    (local $sbest f32) (local $sv f32)
+    (local $sbest f32) (local $sv f32) (local $overlap i32)
+    (local.set $overlap (i32.or (i32.gt_s (local.get $fh) (local.get $sh)) (i32.gt_s (local.get $fw) (local.get $sw))))
     (memory.fill (local.get $dx) (i32.const 0)
       (i32.shl (i32.mul (i32.mul (local.get $n) (local.get $h)) (i32.mul (local.get $w) (local.get $c))) (i32.const 2)))
     (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
@@ -222,12 +224,12 @@
                     (local.set $xx (local.get $xs))
                     (loop $p2x
                       (local.set $e (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w)) (local.get $xx)) (local.get $c)) (local.get $ch)))
-                      (local.set $m (i32x4.eq (local.get $idx) (i32x4.splat (local.get $e))))
-                      (if (v128.any_true (local.get $m))
-                        (then
-                          (local.set $e (i32.add (local.get $dx) (i32.shl (local.get $e) (i32.const 2))))
-                          (v128.store align=4 (local.get $e)
-                            (f32x4.add (v128.load align=4 (local.get $e)) (v128.and (local.get $g) (local.get $m))))))
+                      (local.set $m (v128.and (local.get $g) (i32x4.eq (local.get $idx) (i32x4.splat (local.get $e)))))
+                      (local.set $e (i32.add (local.get $dx) (i32.shl (local.get $e) (i32.const 2))))
+                      ;; branch-free: windows that cannot overlap store, others accumulate
+                      (if (local.get $overlap)
+                        (then (local.set $m (f32x4.add (v128.load align=4 (local.get $e)) (local.get $m)))))
+                      (v128.store align=4 (local.get $e) (local.get $m))
                       (br_if $p2x (i32.lt_s (local.tee $xx (i32.add (local.get $xx) (i32.const 1))) (local.get $xe))))
                     (br_if $p2y (i32.lt_s (local.tee $yy (i32.add (local.get $yy) (i32.const 1))) (local.get $ye))))
                   (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
