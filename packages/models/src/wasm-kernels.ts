@@ -141,7 +141,10 @@ function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
     const rows = kh * kw * ci;
     const pixels = n * info.outHeight * info.outWidth;
     const kernels = heapKernels(backend);
-    const cols = backend.makeOutput([1, rows, pixels], "float32");
+    const gemm = co % 8 === 0;
+    // Row stride of the patch matrix: an odd number of 64-byte lines for the heap GEMM (see im2col_t).
+    const ld = gemm ? (Math.ceil(pixels / 16) | 1) * 16 : pixels;
+    const cols = backend.makeOutput([1, rows, ld], "float32");
     try {
       kernels.im2col_t(
         heapOffset(backend, x),
@@ -158,10 +161,11 @@ function backpropFilterGemm(matMul: tf.KernelConfig): tf.KernelFunc {
         info.padInfo.left,
         info.outHeight,
         info.outWidth,
+        ld,
       );
-      if (co % 8 === 0) {
+      if (gemm) {
         const out = backend.makeOutput([...filterShape], "float32");
-        kernels.gemm_n8(heapOffset(backend, cols), heapOffset(backend, dy), heapOffset(backend, out), rows, co, pixels);
+        kernels.gemm_n8(heapOffset(backend, cols), heapOffset(backend, dy), heapOffset(backend, out), rows, co, pixels, ld);
         return out;
       }
       const dyRows: tf.TensorInfo = { dataId: dy.dataId, shape: [1, pixels, co], dtype: "float32" };

@@ -14,17 +14,18 @@
     (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
 
   ;; Transposed im2col: out[r][p] = x[b, oy·sh + i − pt, ox·sw + j − pl, ch] (0 outside x), with the row
-  ;; r = (i·kw + j)·c + ch and the column p = (b·oh + oy)·ow + ox; out is [kh·kw·c, n·oh·ow]. The filter gradient
+  ;; r = (i·kw + j)·c + ch and the column p = (b·oh + oy)·ow + ox; out is [kh·kw·c, n·oh·ow] with rows $ld ≥ n·oh·ow
+  ;; floats apart (a row stride of a power of two would map every row to the same cache sets). The filter gradient
   ;; is then the plain product out · dy[n·oh·ow, co], laid out [kh, kw, c, co]. x is read once, in order; each
   ;; 4-channel vector is spread over 4 rows.
   (func (export "im2col_t")
     (param $x i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $oh i32) (param $ow i32)
+    (param $oh i32) (param $ow i32) (param $ld i32)
     (local $rowBytes i32) (local $c4 i32) (local $i i32) (local $j i32) (local $b i32) (local $oy i32) (local $ox i32)
     (local $yy i32) (local $xx i32) (local $dst i32) (local $src i32) (local $ch i32) (local $v v128)
     (local $row0 i32) (local $col i32) (local $rowBase i32)
-    (local.set $rowBytes (i32.shl (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (local.get $ld) (i32.const 2)))
     (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
     (local.set $i (i32.const 0))
     (loop $li
@@ -88,20 +89,21 @@
         (br_if $lj (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
       (br_if $li (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
 
-  ;; c = a · b without packing: a [m, k] and b [k, n] row-major, c [m, n], n a multiple of 8. Register block of 4
+  ;; c = a · b without packing: a [m, k] with rows $lda floats apart, b [k, n] and c [m, n] row-major, n a multiple
+  ;; of 8. Register block of 4
   ;; rows × 8 columns (8 f32x4 accumulators, 2 vector loads of b and 4 splat loads of a per step of l), over
   ;; blocks of 256 values of l so that the rows of b in use stay in L2. Rows past m in the last block repeat row
   ;; m − 1 and are not stored. For the filter gradient, a = im2col_t(x) and b = dy: m = kh·kw·ci is small, k = the
   ;; pixel count is large, so XNNPACK's packing of b (all of dy) costs more than the product.
   (func (export "gemm_n8")
-    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32) (param $lda i32)
     (local $l0 i32) (local $l1 i32) (local $i i32) (local $j i32) (local $l i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $pb i32) (local $pc i32) (local $rowB i32) (local $rowA i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
     (local.set $rowB (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $rowA (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $rowA (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $l0 (i32.const 0))
     (block $done
       (loop $blocks
