@@ -18,6 +18,7 @@ export interface HeapKernels {
   max_pool_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, fh: number, fw: number, sh: number, sw: number, pt: number, pl: number): void;
   relu_bias_grad(y: number, dy: number, dz: number, dbias: number, pixels: number, c: number): void;
   gemm_n8(a: number, b: number, c: number, m: number, n: number, k: number, lda: number): void;
+  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
   rotate_filter(w: number, out: number, kh: number, kw: number, ci: number, co: number): void;
 }
 

@@ -137,6 +137,29 @@ describe("wasm training kernels agree with the cpu backend", () => {
     );
   });
 
+  test("matMul(a, b, false, true) of matrices with K a multiple of 4 (the heap dot-product kernel)", async () => {
+    const arb = fc.record({
+      m: fc.integer({ min: 1, max: 9 }),
+      k4: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(32, 100)),
+      n: fc.integer({ min: 1, max: 11 }),
+      seed: fc.nat(),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ m, k4, n, seed }) => {
+        const k = 4 * k4;
+        const a = randomArray(m * k, seed);
+        const b = randomArray(n * k, seed + 1);
+        const run = (): tf.Tensor => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [n, k]), false, true);
+        const [expected] = await runOn("cpu", run);
+        const before = tf.memory().numTensors;
+        const [actual] = await runOn("wasm", run);
+        expect(tf.memory().numTensors).toBe(before);
+        expectAllClose(actual!, expected!);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   test("gradient path: tf.grads of conv2d w.r.t. input and filter", async () => {
     await fc.assert(
       fc.asyncProperty(arbConv, async (c) => {

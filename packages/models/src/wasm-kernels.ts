@@ -294,6 +294,16 @@ function batchMatMul(prev: tf.KernelConfig, transpose: tf.KernelConfig): tf.Kern
     const transposeB = args.attrs?.transposeB === true;
     if (!transposeA && !transposeB) return prev.kernelFunc(args);
     const backend = args.backend as unknown as WasmBackendInternals;
+    const a0 = args.inputs.a!;
+    const b0 = args.inputs.b!;
+    if (!transposeA && a0.shape.length === 2 && b0.shape.length === 2 && a0.shape[1]! % 4 === 0 && a0.dtype === "float32") {
+      // a · bᵀ of two matrices (a dense layer's input gradient): dot products of rows in place, no transpose.
+      const [m, k] = a0.shape as [number, number];
+      const n = b0.shape[0]!;
+      const out = backend.makeOutput([m, n], "float32");
+      heapKernels(backend).gemm_nt(heapOffset(backend, a0), heapOffset(backend, b0), heapOffset(backend, out), m, n, k);
+      return out;
+    }
     const temps: tf.TensorInfo[] = [];
     const swapped = (t: tf.TensorInfo): tf.TensorInfo => {
       const out = transpose.kernelFunc({ inputs: { x: t }, attrs: { perm: swapLastTwoPerm(t.shape.length) }, backend: args.backend }) as tf.TensorInfo;

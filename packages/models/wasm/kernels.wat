@@ -12,6 +12,10 @@
     (select (local.get $a) (local.get $b) (i32.gt_s (local.get $a) (local.get $b))))
   (func $min (param $a i32) (param $b i32) (result i32)
     (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
   ;; Transposed im2col: out[r][p] = x[b, oy·sh + i − pt, ox·sw + j − pl, ch] (0 outside x), with the row
   ;; r = (i·kw + j)·c + ch and the column p = (b·oh + oy)·ow + ox; out is [kh·kw·c, n·oh·ow] with rows $ld ≥ n·oh·ow
@@ -169,6 +173,66 @@
           (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
         (local.set $l0 (local.get $l1))
         (br $blocks))))
+
+  ;; c[i][j] = Σ_l a[i][l]·b[j][l] (c = a · bᵀ) with a [m, k], b [n, k], c [m, n] row-major and k a multiple of 4:
+  ;; dot products of contiguous rows, so bᵀ is never formed. Register block of 2 rows of a × 4 rows of b (8 f32x4
+  ;; accumulators, horizontal sums at the end); b's 4 rows are the outer loop, so each row of b is read once while
+  ;; a stays in cache. Rows past the end repeat the last one and are not stored.
+  (func (export "gemm_nt")
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+    (local $i i32) (local $j i32) (local $l i32) (local $row i32) (local $kb i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pb0 i32) (local $pb1 i32) (local $pb2 i32) (local $pb3 i32) (local $pc i32)
+    (local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
+    (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128) (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
+    (local.set $row (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (loop $cols
+      (local.set $pb0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $row))))
+      (local.set $pb1 (i32.add (local.get $b) (i32.mul (call $min (i32.add (local.get $j) (i32.const 1)) (i32.sub (local.get $n) (i32.const 1))) (local.get $row))))
+      (local.set $pb2 (i32.add (local.get $b) (i32.mul (call $min (i32.add (local.get $j) (i32.const 2)) (i32.sub (local.get $n) (i32.const 1))) (local.get $row))))
+      (local.set $pb3 (i32.add (local.get $b) (i32.mul (call $min (i32.add (local.get $j) (i32.const 3)) (i32.sub (local.get $n) (i32.const 1))) (local.get $row))))
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $row))))
+        (local.set $pa1 (i32.add (local.get $a) (i32.mul (call $min (i32.add (local.get $i) (i32.const 1)) (i32.sub (local.get $m) (i32.const 1))) (local.get $row))))
+        (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+        (local.set $s02 (v128.const i32x4 0 0 0 0)) (local.set $s03 (v128.const i32x4 0 0 0 0))
+        (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+        (local.set $s12 (v128.const i32x4 0 0 0 0)) (local.set $s13 (v128.const i32x4 0 0 0 0))
+        (local.set $l (i32.const 0))
+        (block $dotDone
+          (loop $dot
+            (br_if $dotDone (i32.ge_s (local.get $l) (local.get $row)))
+            (local.set $x0 (v128.load align=4 (i32.add (local.get $pa0) (local.get $l))))
+            (local.set $x1 (v128.load align=4 (i32.add (local.get $pa1) (local.get $l))))
+            (local.set $y0 (v128.load align=4 (i32.add (local.get $pb0) (local.get $l))))
+            (local.set $y1 (v128.load align=4 (i32.add (local.get $pb1) (local.get $l))))
+            (local.set $y2 (v128.load align=4 (i32.add (local.get $pb2) (local.get $l))))
+            (local.set $y3 (v128.load align=4 (i32.add (local.get $pb3) (local.get $l))))
+            (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x0) (local.get $y0))))
+            (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x0) (local.get $y1))))
+            (local.set $s02 (f32x4.add (local.get $s02) (f32x4.mul (local.get $x0) (local.get $y2))))
+            (local.set $s03 (f32x4.add (local.get $s03) (f32x4.mul (local.get $x0) (local.get $y3))))
+            (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x1) (local.get $y0))))
+            (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x1) (local.get $y1))))
+            (local.set $s12 (f32x4.add (local.get $s12) (f32x4.mul (local.get $x1) (local.get $y2))))
+            (local.set $s13 (f32x4.add (local.get $s13) (f32x4.mul (local.get $x1) (local.get $y3))))
+            (local.set $l (i32.add (local.get $l) (i32.const 16)))
+            (br $dot)))
+        (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+        (f32.store (local.get $pc) (call $hsum (local.get $s00)))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n)) (then (f32.store offset=4 (local.get $pc) (call $hsum (local.get $s01)))))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n)) (then (f32.store offset=8 (local.get $pc) (call $hsum (local.get $s02)))))
+        (if (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n)) (then (f32.store offset=12 (local.get $pc) (call $hsum (local.get $s03)))))
+        (if (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+          (then
+            (local.set $pc (i32.add (local.get $pc) (i32.shl (local.get $n) (i32.const 2))))
+            (f32.store (local.get $pc) (call $hsum (local.get $s10)))
+            (if (i32.lt_s (i32.add (local.get $j) (i32.const 1)) (local.get $n)) (then (f32.store offset=4 (local.get $pc) (call $hsum (local.get $s11)))))
+            (if (i32.lt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n)) (then (f32.store offset=8 (local.get $pc) (call $hsum (local.get $s12)))))
+            (if (i32.lt_s (i32.add (local.get $j) (i32.const 3)) (local.get $n)) (then (f32.store offset=12 (local.get $pc) (call $hsum (local.get $s13)))))))
+        (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 2))) (local.get $m))))
+      (br_if $cols (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $n)))))
 
   ;; Max-pool gradient: each window's dy goes to the first maximum of x in the window (row-major order), as on the
   ;; cpu backend. Windows are clipped to x (padding never wins). Four channels per vector: pass 1 finds, per lane,
