@@ -238,7 +238,8 @@ async function main(): Promise<void> {
     resnet32: [[32, 32, 3]],
     "wrn-28-2": [[32, 32, 3]],
   };
-  const py = arg("torch", "auto") === "off" ? undefined : findTorchPython();
+  const torchOff = arg("torch", "auto") === "off";
+  const py = torchOff ? undefined : findTorchPython();
   const blas = py === undefined ? undefined : torchInfo(py);
   const refused = blas === undefined || blas.kind === "reference" || blas.kind === "unknown";
   const threads = [...new Set([cores, 1])];
@@ -270,7 +271,8 @@ async function main(): Promise<void> {
     `Training throughput, images/s (median [min–max] of ${reps} reps of >= ${seconds} s, after 2 warm-up steps; SGD momentum, softmax CE, 10 classes)`,
     `node ${process.version}, ${process.platform}-${process.arch}, ${cores} cores, tfjs 4.22.0 wasm (one thread, SIMD)`,
   ];
-  if (py === undefined) out.push("PyTorch: not available (`import torch` fails for /usr/bin/python3 and python3; Debian: apt-get install python3-torch libopenblas0-pthread).");
+  if (torchOff) out.push("PyTorch: skipped (--torch off).");
+  else if (py === undefined) out.push("PyTorch: not available (`import torch` fails for /usr/bin/python3 and python3; Debian: apt-get install python3-torch libopenblas0-pthread).");
   else if (blas === undefined) out.push(`PyTorch (${py}): its BLAS could not be determined; no ratios printed.`);
   else {
     out.push(
