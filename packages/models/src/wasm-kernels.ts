@@ -5,9 +5,10 @@ import { heapKernels, heapOffset, type WasmBackendInternals } from "./wasm-heap.
 /**
  * Which wasm training kernels to register.
  *
- * - `"fast"`: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22.0), `Conv2DBackpropInput` and
- *   `BatchMatMul` with transposed operands (both naive loops as shipped), each routed through XNNPACK's forward
- *   convolution or plain matrix product; plus `MaxPoolGrad` as a tight JavaScript loop over the wasm heap.
+ * - `"fast"`: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22.0), `Conv2DBackpropInput`, `BatchMatMul`
+ *   with transposed operands and `MaxPoolGrad` (naive loops as shipped), `Identity` (a copy as shipped), by
+ *   WebAssembly SIMD heap kernels of our own (`wasm/kernels.wat`) and XNNPACK's convolution and matrix product;
+ *   plus the fused conv + bias + ReLU kernel of the CNN with its own gradient.
  * - `"min"`: only the missing `Conv2DBackpropFilter` (im2col + matMul).
  * - `"none"`: leave the backend as shipped (a CNN then cannot train on wasm).
  */
@@ -21,8 +22,6 @@ type Rounding = "floor" | "round" | "ceil";
 const WASM = "wasm";
 const ours = new WeakSet<tf.KernelFunc>();
 let registeredLevel: WasmKernelLevel = "none";
-/** The shipped BatchMatMul (XNNPACK for untransposed operands), kept when ours replaces it. */
-let shippedMatMul: tf.KernelConfig | undefined;
 
 /**
  * Wraps a kernel input as a Tensor that the surrounding `tf.tidy` may dispose. `makeTensorFromTensorInfo` adds no
@@ -380,9 +379,11 @@ function maxPoolGrad(): tf.KernelFunc {
  * Registers fast training kernels for tfjs-backend-wasm 4.22.0. Call before `tf.setBackend("wasm")`
  * ({@link initBackend} does). Idempotent; a lower level after a higher one changes nothing.
  *
- * The kernels run tfjs ops inside a kernel (the engine does not record them on the gradient tape), so they serve
- * `tf.grads`, `tf.variableGrads`, optimizers, `tf.matMul` and `tf.conv2dTranspose` alike. They rely on engine
- * internals (`makeTensorFromTensorInfo`, `backend.incRef`), hence the exact tfjs pin.
+ * The kernels are plain kernels (heap kernels and shipped kernels called directly; tfjs ops only in rare fallback
+ * paths, which the engine does not record on the gradient tape), so they serve `tf.grads`, `tf.variableGrads`,
+ * optimizers, `tf.matMul` and `tf.conv2dTranspose` alike. They rely on engine and backend internals
+ * (`makeTensorFromTensorInfo`, `backend.incRef`, `getMemoryOffset`, `wasm.asm.memory`), hence the exact tfjs pin;
+ * the property tests fail if an update moves them.
  *
  * @returns the level now in effect.
  *
@@ -406,9 +407,7 @@ export function registerWasmTrainingKernels(level: WasmKernelLevel = "fast"): Wa
     if (k === undefined) throw new Error(`tfjs-backend-wasm registers no ${name}`);
     return k;
   };
-  const matMul = shipped("BatchMatMul");
-  const plainMatMul = ours.has(matMul.kernelFunc) ? shippedMatMul! : matMul;
-  shippedMatMul = plainMatMul;
+  const plainMatMul = shipped("BatchMatMul"); // not ours yet: "fast" registers once
   const conv2d = shipped("Conv2D");
   const transpose = shipped("Transpose");
   replaceKernel("Conv2DBackpropFilter", () => backpropFilterGemm(plainMatMul));
