@@ -17,6 +17,73 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
+  ;; im2col_t for c < 4 (first layers), one output row at a time: each (image, output row) segment is zeros, a
+  ;; run of x read at stride c·sw (a plain memory.copy when c = sw = 1), zeros.
+  (func $im2col_t_rows
+    (param $x i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $oh i32) (param $ow i32) (param $rowBytes i32)
+    (local $i i32) (local $j i32) (local $ch i32) (local $b i32) (local $oy i32) (local $yy i32) (local $lo i32) (local $hi i32)
+    (local $t i32) (local $dst i32) (local $src i32) (local $step i32) (local $o i32) (local $row i32)
+    (local.set $step (i32.shl (i32.mul (local.get $c) (local.get $sw)) (i32.const 2)))
+    (local.set $row (local.get $out))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        ;; valid output columns: 0 <= ox·sw + j − pl < w
+        (local.set $t (i32.sub (local.get $pl) (local.get $j)))
+        (local.set $lo (select (i32.div_s (i32.add (local.get $t) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)) (i32.const 0) (i32.gt_s (local.get $t) (i32.const 0))))
+        (local.set $t (i32.add (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $j)) (local.get $pl)))
+        (local.set $hi (select (call $min (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)) (local.get $ow)) (i32.const 0) (i32.ge_s (local.get $t) (i32.const 0))))
+        (local.set $lo (call $min (local.get $lo) (local.get $ow)))
+        (local.set $hi (call $max (local.get $hi) (local.get $lo)))
+        (local.set $ch (i32.const 0))
+        (loop $lch
+          (local.set $dst (local.get $row))
+          (local.set $b (i32.const 0))
+          (loop $lb
+            (local.set $oy (i32.const 0))
+            (loop $loy
+              (local.set $yy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $i)) (local.get $pt)))
+              (if (i32.lt_u (local.get $yy) (local.get $h))
+                (then
+                  (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $lo) (i32.const 2)))
+                  (memory.fill (i32.add (local.get $dst) (i32.shl (local.get $hi) (i32.const 2))) (i32.const 0)
+                    (i32.shl (i32.sub (local.get $ow) (local.get $hi)) (i32.const 2)))
+                  (local.set $src
+                    (i32.add (local.get $x)
+                      (i32.shl
+                        (i32.add
+                          (i32.mul
+                            (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yy)) (local.get $w))
+                              (i32.sub (i32.add (i32.mul (local.get $lo) (local.get $sw)) (local.get $j)) (local.get $pl)))
+                            (local.get $c))
+                          (local.get $ch))
+                        (i32.const 2))))
+                  (if (i32.eq (local.get $step) (i32.const 4))
+                    (then
+                      (memory.copy (i32.add (local.get $dst) (i32.shl (local.get $lo) (i32.const 2))) (local.get $src)
+                        (i32.shl (i32.sub (local.get $hi) (local.get $lo)) (i32.const 2))))
+                    (else
+                      (local.set $o (i32.add (local.get $dst) (i32.shl (local.get $lo) (i32.const 2))))
+                      (local.set $t (i32.add (local.get $dst) (i32.shl (local.get $hi) (i32.const 2))))
+                      (block $gdone
+                        (loop $g
+                          (br_if $gdone (i32.ge_u (local.get $o) (local.get $t)))
+                          (f32.store (local.get $o) (f32.load (local.get $src)))
+                          (local.set $src (i32.add (local.get $src) (local.get $step)))
+                          (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                          (br $g))))))
+                (else (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $ow) (i32.const 2)))))
+              (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ow) (i32.const 2))))
+              (br_if $loy (i32.lt_s (local.tee $oy (i32.add (local.get $oy) (i32.const 1))) (local.get $oh))))
+            (br_if $lb (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n))))
+          (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+          (br_if $lch (i32.lt_s (local.tee $ch (i32.add (local.get $ch) (i32.const 1))) (local.get $c))))
+        (br_if $lj (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+      (br_if $li (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+
   ;; Transposed im2col: out[r][p] = x[b, oy·sh + i − pt, ox·sw + j − pl, ch] (0 outside x), with the row
   ;; r = (i·kw + j)·c + ch and the column p = (b·oh + oy)·ow + ox; out is [kh·kw·c, n·oh·ow] with rows $ld ≥ n·oh·ow
   ;; floats apart (a row stride of a power of two would map every row to the same cache sets). The filter gradient
@@ -30,6 +97,12 @@
     (local $yy i32) (local $xx i32) (local $dst i32) (local $src i32) (local $ch i32) (local $v v128)
     (local $row0 i32) (local $col i32) (local $rowBase i32)
     (local.set $rowBytes (i32.shl (local.get $ld) (i32.const 2)))
+    (if (i32.lt_s (local.get $c) (i32.const 4))
+      (then
+        (call $im2col_t_rows (local.get $x) (local.get $out) (local.get $n) (local.get $h) (local.get $w) (local.get $c)
+          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl) (local.get $oh)
+          (local.get $ow) (local.get $rowBytes))
+        (return)))
     (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
     (local.set $i (i32.const 0))
     (loop $li
