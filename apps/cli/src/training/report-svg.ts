@@ -44,9 +44,10 @@ export interface ReportContent {
 
 const PANEL_HEIGHT = 200;
 
-/** Colours follow the series order in every panel, so a model has one colour throughout. */
-function modelColor(labels: readonly string[], title: string | null = null) {
-  return { field: "model", type: "nominal", sort: labels, title, scale: { domain: labels, scheme: "tableau10" }, legend: { orient: "bottom", labelLimit: 0 } } as const;
+/** Colours follow the series order in every panel, so a model has one colour throughout (one legend, the first). */
+function modelColor(labels: readonly string[], withLegend = false) {
+  const legend = withLegend ? { orient: "bottom", direction: "horizontal", labelLimit: 0, title: null } : null;
+  return { field: "model", type: "nominal", sort: labels, scale: { domain: labels, scheme: "tableau10" }, legend } as const;
 }
 
 /** The recall axis starts 5 points below the lowest bar (rounded down to 5), so a one-point change is visible. */
@@ -64,7 +65,7 @@ function recallChart(series: readonly RecallSeries[]): Chart {
       x: { field: "class", type: "ordinal", title: "class", axis: { labelAngle: 0 } },
       xOffset: { field: "model", sort: series.map((s) => s.label) },
       y: { field: "recall", type: "quantitative", title: "recall (%)", scale: { domain: [floor, 100], zero: false } },
-      color: modelColor(series.map((s) => s.label)),
+      color: modelColor(series.map((s) => s.label), true),
     },
   };
 }
@@ -73,6 +74,8 @@ function recallChart(series: readonly RecallSeries[]): Chart {
 function differenceChart(series: readonly RecallSeries[]): Chart {
   const [base, ...others] = series;
   const values = others.flatMap((s) => s.recall.map((r, c) => ({ class: c, model: s.label, change: 100 * (r - base!.recall[c]!) })));
+  // Symmetric and at least ±1 point, so no change at all still reads as a flat zero line.
+  const bound = Math.max(1, Math.ceil(Math.max(...values.map((v) => Math.abs(v.change)))));
   return {
     title: { text: `change in test recall vs ${base!.label} (points)`, subtitle: "above 0: better than the start" },
     width: 10 * (others.length + 1) * (base?.recall.length ?? 1),
@@ -84,7 +87,7 @@ function differenceChart(series: readonly RecallSeries[]): Chart {
         encoding: {
           x: { field: "class", type: "ordinal", title: "class", axis: { labelAngle: 0 } },
           xOffset: { field: "model", sort: others.map((s) => s.label) },
-          y: { field: "change", type: "quantitative", title: "change (points)" },
+          y: { field: "change", type: "quantitative", title: "change (points)", scale: { domain: [-bound, bound] }, axis: { format: ".1f" } },
           color: modelColor(series.map((s) => s.label)),
         },
       },
