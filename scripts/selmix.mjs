@@ -1,0 +1,4 @@
+// `pnpm -s selmix ...` from anywhere in the clone: pnpm runs root scripts in the repository root, so without this
+// a relative path would resolve against the root instead of the directory the command was typed in.
+process.chdir(process.env.INIT_CWD ?? process.cwd());
+await import("../apps/cli/dist/main.js");
