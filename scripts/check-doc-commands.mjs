@@ -72,7 +72,10 @@ function commandsOf(file) {
       const text = line.replace(/\s+#.*$/, "").replace(/^\s*#.*$/, "").trim();
       if (pending !== null) {
         pending.text += ` ${text.replace(/\\$/, "").trim()}`;
-        if (!text.endsWith("\\")) (out.push(pending), (pending = null));
+        if (!text.endsWith("\\")) {
+          out.push(pending);
+          pending = null;
+        }
       } else if (text !== "") {
         const item = { file, line: i + 1, text: text.replace(/\\$/, "").trim() };
         if (text.endsWith("\\")) pending = item;
