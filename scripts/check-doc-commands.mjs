@@ -37,7 +37,7 @@ const RULES = [
   { match: /^(FC_NUM_RUNS=\d+ )?pnpm test$/, how: "skip", reason: "the command running this check" },
   { match: /^npm install (-g )?@selmix\//, how: "skip", reason: fromTarballs },
   { match: /^npm install @tensorflow\/tfjs-core@4\.22\.0$/, how: "skip", reason: "scripts/check-packages.mjs's consumer installs exactly this" },
-  { match: /tfjs-node-gpu|SELMIX_BACKEND=tensorflow-gpu|^pnpm install$/, how: "skip", reason: "GPU machine only" },
+  { match: /tfjs-node-gpu|SELMIX_BACKEND=tensorflow-gpu|TFJS_NODE_BASE_URI=|http\.server|^pnpm install$/, how: "skip", reason: "GPU machine only" },
   { match: /^pnpm changeset$/, how: "skip", reason: "interactive" },
   { match: /^pnpm docs$/, how: "skip", reason: "named as the pnpm builtin that is not ours" },
   { match: /^pnpm pack$|^npm install \.\/selmix-[\w-]+-0\.0\.0\.tgz$/, how: "skip", reason: "scripts/check-packages.mjs packs every package and installs the tarballs with npm" },
