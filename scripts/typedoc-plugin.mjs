@@ -80,7 +80,11 @@ function withImports(fenced, exporters, home) {
   const match = /^(\s*)```(\w*)\n([\s\S]*?)\n?```\s*$/.exec(fenced);
   if (match === null || /^\s*import /m.test(match[3])) return fenced;
   const [, lead, lang, code] = match;
-  const words = code.replace(/\.\.\./g, "   "); // a spread is not a property access
+  // Names in comments and strings are not uses; a spread is not a property access.
+  const words = code
+    .replace(/\/\/.*$/gm, "")
+    .replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""')
+    .replace(/\.\.\./g, "   ");
   const declared = new Set([...code.matchAll(/\b(?:const|let|var|function|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
   const bySpecifier = new Map();
   for (const [name, specifiers] of exporters) {
