@@ -44,7 +44,7 @@ const RULES = [
   { match: /^pnpm (install && pnpm build|build|typecheck|lint|docs:cli)$|^pnpm install && TURBO_TELEMETRY_DISABLED=1 pnpm exec turbo run build --filter @selmix\/bench\.\.\.$/, how: "run" },
   { match: /^pnpm docs:api$/, how: "script", reason: "a root script (not a pnpm builtin); typedoc, its second half, is a step of pnpm test" },
   { match: /<[a-z]+>|\.\.\./, how: "skip", reason: "a placeholder, not a command" },
-  { match: /^pnpm -s selmix( [\w-]+)?$/, how: "run", suffix: " --help", reason: "a command named in prose: its --help" },
+  { match: /^pnpm -s selmix( [a-z][\w-]*)?$/, how: "run", suffix: " --help", reason: "a command named in prose: its --help" },
   { match: /^pnpm (-s )?selmix |^selmix |^echo .* > [\w.-]+$/, how: "run" },
   { match: /^pnpm bench \w[\w-]*( |$)/, how: "help" },
   { match: /^pnpm --filter @selmix\/(gain|models|core) (build|bench)/, how: "skip", reason: "a benchmark measuring for minutes (`pnpm bench speed` runs it, and its --help is checked)" },
@@ -193,8 +193,10 @@ try {
       }
       seen.add(command);
       const inRepo = !/(^|&& )(pnpm (-s )?selmix|selmix)( |$)|^echo /.test(command);
+      const t0 = Date.now();
       const result = spawnSync("bash", ["-c", command], { cwd: inRepo ? root : dir, encoding: "utf8", env, maxBuffer: 64 << 20 });
-      const shown = command === item.text ? rule.reason : `ran: ${command}${rule.reason ? `; ${rule.reason}` : ""}`;
+      const took = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      const shown = [command === item.text ? undefined : `ran: ${command}`, rule.reason, took].filter((x) => x !== undefined).join("; ");
       if (result.status !== 0) {
         report("FAIL", item, `exit ${result.status}: ${(result.stderr || result.stdout).trim().split("\n").slice(-3).join(" | ")}`);
         failed++;
