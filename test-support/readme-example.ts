@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 
 /** The HTML comment that marks a README's tested example; the fenced block must follow on the next line. */
-export const README_MARKER = "<!-- tested in src/readme.test.ts -->";
+export const README_MARKER = "<!-- tested in src/package-readme.test.ts -->";
 
 /** Strips leading and trailing blank lines and the indentation common to every non-blank line. */
 export function dedent(text: string): string {
@@ -36,16 +36,16 @@ export function regionText(source: string): string {
   for (const line of source.replace(/\r\n/g, "\n").split("\n")) {
     const trimmed = line.trim();
     if (trimmed === "//#region readme") {
-      if (current) throw new Error("readme.test.ts: nested //#region readme");
+      if (current) throw new Error("package-readme.test.ts: nested //#region readme");
       current = [];
     } else if (trimmed === "//#endregion readme") {
-      if (!current) throw new Error("readme.test.ts: //#endregion readme without //#region readme");
+      if (!current) throw new Error("package-readme.test.ts: //#endregion readme without //#region readme");
       regions.push(dedent(current.join("\n")));
       current = undefined;
     } else current?.push(line);
   }
-  if (current) throw new Error("readme.test.ts: //#region readme is not closed");
-  if (regions.length === 0) throw new Error("readme.test.ts: no //#region readme");
+  if (current) throw new Error("package-readme.test.ts: //#region readme is not closed");
+  if (regions.length === 0) throw new Error("package-readme.test.ts: no //#region readme");
   return regions.join("\n\n");
 }
 
@@ -57,7 +57,7 @@ export function installLine(readme: string): string {
   return (lines[start + 1] ?? "").trim();
 }
 
-/** Where to read the expected example from instead of `src/readme.test.ts` (e.g. a CLI session built from test args). */
+/** Where to read the expected example from instead of `src/package-readme.test.ts` (e.g. a CLI session built from test args). */
 export interface ReadmeExpectation {
   /** Language tag of the fenced block after the marker. */
   readonly lang: string;
@@ -67,7 +67,7 @@ export interface ReadmeExpectation {
 
 /**
  * Asserts that the example after the marker in `<packageDir>/README.md` is exactly the `readme` region(s) of
- * `<packageDir>/src/readme.test.ts` (or `expected.code` for a non-TypeScript block), so the README cannot drift
+ * `<packageDir>/src/package-readme.test.ts` (or `expected.code` for a non-TypeScript block), so the README cannot drift
  * from the tested code, and that the README's first code block installs the package named in its package.json.
  * `packageDir` must end with a slash, e.g. `new URL("../", import.meta.url)`.
  */
@@ -76,6 +76,6 @@ export function expectReadmeExample(packageDir: URL, expected?: ReadmeExpectatio
   const { name } = JSON.parse(readFileSync(new URL("package.json", packageDir), "utf8")) as { name: string };
   expect(installLine(readme)).toMatch(new RegExp(`^npm install (-g )?${name}$`));
   const block = readmeBlock(readme, expected?.lang ?? "ts");
-  const tested = expected ? dedent(expected.code) : regionText(readFileSync(new URL("src/readme.test.ts", packageDir), "utf8"));
+  const tested = expected ? dedent(expected.code) : regionText(readFileSync(new URL("src/package-readme.test.ts", packageDir), "utf8"));
   expect(block).toBe(tested);
 }

@@ -89,7 +89,7 @@ const when = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} 
 /** The Markdown of a table document: a header with command and date, then one table per dataset. */
 export function renderMarkdown(doc: TableDocument): string {
   const lines: string[] = [
-    `## ${TITLES[doc.table]} (profile \`${doc.profile}\`)`,
+    `## ${TITLES[doc.table]} (profile ${doc.profile})`,
     "",
     `Rendered by \`${doc.command}\` on ${when(doc.date)} from the job results; ${formatDuration(doc.computeSeconds)} of job time in all ` +
       "(sum over jobs, pre-training included).",

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { workerEnv } from "./gpu-env.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { jobResultPath } from "./run-job.ts";
 import type { Job } from "./types.ts";
@@ -36,13 +37,13 @@ export async function runJobs(jobs: readonly Job[], options: PoolOptions): Promi
   const workerPath = fileURLToPath(new URL("./worker.js", import.meta.url));
   const queue = [...pending];
   const total = pending.length;
-  const startOne = (resolve: () => void): void => {
+  const startOne = (resolve: () => void, slot: number): void => {
     const job = queue.shift();
     if (job === undefined) {
       resolve();
       return;
     }
-    const child: ChildProcess = fork(workerPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [] });
+    const child: ChildProcess = fork(workerPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [], env: workerEnv(slot) });
     let current: Job | undefined;
     const next = (): void => {
       current = queue.shift();
@@ -70,7 +71,7 @@ export async function runJobs(jobs: readonly Job[], options: PoolOptions): Promi
       if (current !== undefined && !existsSync(jobResultPath(options.outDir, current)) && !failed.some((f) => f.jobId === current?.id)) {
         failed.push({ jobId: current.id, reason: `worker exited with code ${code}` });
         options.log(`  FAILED ${current.id}: worker exited with code ${code}`);
-        startOne(resolve);
+        startOne(resolve, slot);
         return;
       }
       resolve();
@@ -79,6 +80,6 @@ export async function runJobs(jobs: readonly Job[], options: PoolOptions): Promi
     next();
   };
   const n = Math.max(1, Math.min(options.workers, pending.length));
-  await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve) => startOne(resolve))));
+  await Promise.all(Array.from({ length: n }, (_, slot) => new Promise<void>((resolve) => startOne(resolve, slot))));
   return { skipped, done, failed };
 }

@@ -176,7 +176,7 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
     quick,
   );
   const lines = [
-    `## Speed (profile \`${o.profile}\`)`,
+    `## Speed (profile ${o.profile})`,
     "",
     `Produced by \`${o.command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, node ${process.version}, ${process.platform}-${process.arch}, ` +
       "on a 2-core machine shared with other jobs (timings are noisy).",

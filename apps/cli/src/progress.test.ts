@@ -36,4 +36,23 @@ describe("progress", () => {
     silent.listener({ kind: "resume", step: 1, total: 2 });
     expect(written).toBe("");
   });
+
+  test("without a TTY a fine-tune logs its validation objective about ten times, a pre-training every validation", () => {
+    let written = "";
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+    const lines = createProgress("finetune", { style: "lines" });
+    for (let step = 0; step < 1000; step += 50) {
+      lines.listener({ kind: "refresh", step, total: 1000, objective: 0.5 + step / 10_000, effectivePairs: 12 });
+      lines.listener({ kind: "step", step: step + 1, total: 1000, loss: 1, lr: 0.1 });
+    }
+    lines.done();
+    const logged = written.trim().split("\n");
+    expect(logged).toHaveLength(10);
+    expect(logged[0]).toBe("finetune step 0/1000: validation objective 0.5000, effective pairs 12.0");
+    expect(logged[9]).toBe("finetune step 900/1000: validation objective 0.5900, effective pairs 12.0");
+    expect(written).not.toContain("\x1b");
+  });
 });

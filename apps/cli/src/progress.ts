@@ -40,10 +40,14 @@ export function renderBar(label: string, step: number, total: number, loss: numb
   return `${label} [${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${step}/${total} ${String(Math.round(100 * fraction)).padStart(3)}%${lossText}  ETA ${formatDuration(etaSeconds)}`;
 }
 
+/** Refresh lines a fine-tune prints without a TTY: the first, then one per tenth of the run (logs stay short). */
+const REFRESH_LINES = 10;
+
 /**
  * A progress bar with ETA on stderr, redrawn at most every 100 ms, when stderr is a TTY and the output is not JSON;
- * otherwise one line per validation (logs stay short) or, with `--json`, nothing. The ETA is measured from the
- * first step this process ran, so a resumed run does not count the steps it skipped.
+ * otherwise one line per validation of a pre-training and about ten lines of validation objective per fine-tune,
+ * or, with `--json`, nothing. The ETA is measured from the first step this process ran, so a resumed run does not
+ * count the steps it skipped.
  */
 export function createProgress(label: string, options: ProgressOptions = {}): Progress {
   const style: ProgressStyle = options.style ?? (options.json ? "silent" : process.stderr.isTTY ? "bar" : "lines");
@@ -52,6 +56,7 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
   let origin: { step: number; time: number } | undefined;
   let lastDraw = Number.NEGATIVE_INFINITY;
   let drawn = false;
+  let lastRefreshBucket = -1;
 
   const eta = (step: number, total: number): number => {
     if (origin === undefined || step <= origin.step) return Number.NaN;
@@ -71,6 +76,15 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
       const m = event.metrics;
       write(
         `${label} step ${event.step}/${event.total}: validation mean recall ${(100 * m.meanRecall).toFixed(2)}, min recall ${(100 * m.minRecall).toFixed(2)}${event.best ? " (best)" : ""}\n`,
+      );
+      return;
+    }
+    if (event.kind === "refresh" && style === "lines") {
+      const bucket = event.total > 0 ? Math.floor((REFRESH_LINES * event.step) / event.total) : 0;
+      if (bucket === lastRefreshBucket) return;
+      lastRefreshBucket = bucket;
+      write(
+        `${label} step ${event.step}/${event.total}: validation objective ${event.objective.toFixed(4)}, effective pairs ${event.effectivePairs.toFixed(1)}\n`,
       );
       return;
     }

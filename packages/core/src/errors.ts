@@ -40,9 +40,10 @@ export class SelmixError extends Error {
   /**
    * @param code - Machine-readable reason.
    * @param message - For humans; names the offending argument or file first.
-   * @param options - Standard `Error` options, e.g. `cause`.
+   * @param options - Standard `Error` options, e.g. `cause` (spelled out rather than `ErrorOptions`, which a
+   *   consumer compiling for a target before ES2022 does not have).
    */
-  constructor(code: SelmixErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: SelmixErrorCode, message: string, options?: { readonly cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

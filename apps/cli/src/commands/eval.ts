@@ -39,7 +39,7 @@ export function registerEvalCommand(program: Command): void {
   program
     .command("eval")
     .description("evaluate a run's checkpoint on its test (or validation) split: every metric and a per-class table")
-    .requiredOption("--run <dir>", "run directory of pretrain or finetune (manifest.json and the checkpoint)")
+    .requiredOption("--run <dir>", "(required) run directory of pretrain or finetune (manifest.json and the checkpoint)")
     .option("--checkpoint <file>", "checkpoint file inside the run directory", "best.ckpt")
     .option("--split <name>", "test | validation", "test")
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")

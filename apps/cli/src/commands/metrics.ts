@@ -14,7 +14,7 @@ export function registerMetricsCommand(program: Command): void {
   program
     .command("metrics")
     .description("non-decomposable metrics of a confusion matrix (K x K JSON array of counts or joint probabilities, rows = true class)")
-    .requiredOption("--confusion <file>", "JSON file holding the K x K confusion matrix")
+    .requiredOption("--confusion <file>", "(required) JSON file holding the K x K confusion matrix")
     .option("--head-fraction <f>", "fraction of classes (by index) counted as head", parseNumber, 0.9)
     .option("--json", "print one JSON object instead of tables")
     .action(

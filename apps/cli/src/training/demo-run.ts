@@ -1,11 +1,11 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { MetricReport, ObjectiveName } from "@selmix/metrics";
 import type { BackendName } from "@selmix/models";
 import { type FinetuneOutcome, runFinetune } from "./finetune-run.ts";
 import { DEMO_METRICS } from "./metric-table.ts";
 import { runPretrain } from "./pretrain-run.ts";
-import { renderReportSvg } from "./report-svg.ts";
+import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -87,6 +87,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       { label: "LA", recall: pre.test.recall },
       { label: "SelMix (mean recall)", recall: meanRecall.after.recall },
       { label: "SelMix (min recall)", recall: minRecall.after.recall },
+    ],
+    curves: [
+      readObjectiveCurve(join(dirname(meanRecall.reportPath), "diagnostics.jsonl"), "SelMix (mean recall)", meanRecall.result.selectedStep),
+      readObjectiveCurve(join(dirname(minRecall.reportPath), "diagnostics.jsonl"), "SelMix (min recall)", minRecall.result.selectedStep),
     ],
     gain: { values: minRecall.result.lastGain, k: pre.manifest.source.numClasses, title: "last gain matrix of SelMix (min recall)" },
   });

@@ -21,7 +21,7 @@ import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext } from "./common.ts";
-import { renderReportSvg } from "./report-svg.ts";
+import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
@@ -245,6 +245,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
         { label: "pre-trained", recall: before.recall },
         { label: `SelMix (${objectiveLabel})`, recall: after.recall },
       ],
+      curves: [readObjectiveCurve(join(run.out, "diagnostics.jsonl"), `SelMix (${objectiveLabel})`, result.selectedStep)],
       gain: { values: result.lastGain, k: manifest.source.numClasses, title: `last gain matrix G[i, j] (step ${lastStep})` },
     });
     writeFileAtomic(reportPath, svg);

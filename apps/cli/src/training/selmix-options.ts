@@ -31,10 +31,10 @@ export const SELMIX_OPTION_SHAPE = {
 
 /** Help of the gain switches, shared by `selmix finetune` and `selmix finetune-head`. */
 export const GAIN_SWITCH_HELP = {
-  gainVariant: "named pair of --confusion and --target-term: reference (argmax, reference; default) | paper (soft, exact)",
+  gainVariant: "named pair of --confusion and --target-term: reference (argmax, reference) | paper (soft, exact) (default: reference)",
   confusion: "confusion matrix of the gain and of the objective's multipliers: argmax | soft (overrides --gain-variant)",
   targetTerm: "target-class term of the logit change: reference (z_i.z_q) | exact (mixed prototype) (overrides --gain-variant)",
-  prior: "class prior of the gain rate and of the objective's derivative: uniform (1/prior = K, default) | validation (row sums, for an imbalanced validation set)",
+  prior: "class prior of the gain rate and of the objective's derivative: uniform (1/prior = K) | validation (row sums, for an imbalanced validation set) (default: uniform)",
 } as const;
 
 /** The objective's options as flat flags (`--rate`, `--memory`, `--head-fraction`, ...). */
