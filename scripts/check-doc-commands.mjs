@@ -131,8 +131,10 @@ function withTinySteps(text) {
     .join(" && ");
 }
 
+/** The --flags of a command, not those inside a quoted argument (they belong to the program it is passed to). */
 function flagsIn(text) {
-  return [...text.matchAll(/(?:^|\s)(--[a-z][\w-]*)/g)].map((m) => m[1]);
+  const unquoted = text.replace(/'[^']*'|"[^"]*"/g, "");
+  return [...unquoted.matchAll(/(?:^|\s)(--[a-z][\w-]*)/g)].map((m) => m[1]);
 }
 
 const started = Date.now();

@@ -4,6 +4,7 @@ import { SelmixError } from "@selmix/core";
 import type { ClassPrior } from "@selmix/metrics";
 import { withOneLineErrors } from "@selmix/core/node";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { benchCommandLine } from "./command-line.ts";
 import { parseSources } from "./datasets.ts";
 import type { TableLimits } from "./limits.ts";
 import { parseQueueUrl } from "./queue.ts";
@@ -96,7 +97,7 @@ function tableCommand(name: TableName, description: string): Command {
           ...(flags.readme ? { readme: README } : {}),
           limits,
           strictCounts: flags.strictCounts,
-          command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
+          command: benchCommandLine(),
         });
         const { renderMarkdown } = await import("./markdown.ts");
         process.stdout.write(renderMarkdown(doc));
@@ -124,7 +125,7 @@ export function buildProgram(): Command {
       .action(
         action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
-            command: `pnpm bench ${process.argv.slice(2).join(" ")}`,
+            command: benchCommandLine(),
             profile: flags.profile,
             out: resolve(flags.out),
             throughputArgs: flags.throughputArgs?.split(/\s+/).filter(Boolean) ?? [],
