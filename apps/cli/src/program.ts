@@ -22,8 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("selmix")
     .description("SelMix: selective mixup fine-tuning for non-decomposable objectives")
-    .version("0.0.0")
-    .showHelpAfterError("(run with --help for usage)");
+    .version("0.0.0");
   const named = args[0];
   const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) (await COMMANDS[name]!())(program);
