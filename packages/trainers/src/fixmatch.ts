@@ -376,6 +376,9 @@ export async function pretrainFixMatch(
       }
     }
     if (!completed) writeLast(step);
+  } catch (error) {
+    ema?.dispose();
+    throw error;
   } finally {
     sgd.dispose();
     adjustment?.dispose();

@@ -20,7 +20,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener } from "./common.ts";
 import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, openRunDir, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
@@ -230,7 +230,7 @@ async function finetuneInLockedDir(input: FinetuneInput, run: RunContext, from: 
       resume: run.resume,
       diagnosticsPath: join(run.out, "diagnostics.jsonl"),
       datasetManifestId: manifest.id,
-      onProgress: progress.listener,
+      onProgress: withRunListener(progress.listener, run),
       ...(plugin === undefined ? {} : { objective: plugin }),
     });
     progress.done();

@@ -36,7 +36,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener } from "./common.ts";
 import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
@@ -293,7 +293,7 @@ async function pretrainInLockedDir(input: PretrainInput, run: RunContext, seed: 
   const model = createModel({ arch: config.model, inputShape: [height, width, channels], numClasses, seed });
   const progress = createProgress(run.label, { json: run.json });
   try {
-    const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: progress.listener };
+    const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: withRunListener(progress.listener, run) };
     const method = config.method;
     // FixMatch reads only the images of the unlabelled split, never its labels.
     const result: PretrainResult = isFixMatch(method)
