@@ -31,7 +31,7 @@ export function readJsonFile(path: string): unknown {
  * would cut it), with "at position N" as a line and column.
  */
 function jsonErrorText(error: Error, text: string): string {
-  const message = error.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+  const message = error.message.replace(/, ".*is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
   const at = /at position (\d+)/.exec(error.message);
   if (at === null) return message;
   const before = text.slice(0, Number(at[1]));

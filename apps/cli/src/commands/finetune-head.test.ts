@@ -44,7 +44,7 @@ const files = {
 const dataArgs = ["--train-features", files.trainX, "--train-labels", files.trainY, "--val-features", files.valX, "--val-labels", files.valY];
 const baseArgs = (out: string): string[] => ["finetune-head", ...dataArgs, "--objective", "min-recall", "--steps", "400", "--out", out];
 const expectOneLineError = (result: { stdout: string; stderr: string; exitCode: number }, code: string, mention: string): void => {
-  expect(result.exitCode).toBe(1);
+  expect(result.exitCode).toBe(code === "USAGE" ? 2 : 1);
   expect(result.stdout).toBe("");
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toMatch(new RegExp(`^selmix: ${code}: `));
@@ -154,12 +154,18 @@ describe("selmix finetune-head", () => {
       "EMPTY_CLASS",
       "class 3 has no validation sample",
     ],
-    ["weights without bias", () => withFile("--head-weights", files.w), "INVALID_ARGUMENT", "--head-weights and --head-bias"],
+    ["weights without bias", () => withFile("--head-weights", files.w), "USAGE", "--head-weights and --head-bias"],
+    [
+      "a transposed head",
+      () => [...withFile("--head-weights", bad("wt.npy", encodeNpy(new Float32Array(K * D), [D, K]))), "--head-bias", files.b],
+      "INVALID_SHAPE",
+      `wt.npy: head weights have shape (${D}, ${K}) but`,
+    ],
     ["a head of another width", () => [...withFile("--head-weights", bad("w5.npy", encodeNpy(new Float32Array(K * 5), [K, 5]))), "--head-bias", files.b], "INVALID_SHAPE", "w5.npy: head has 5 inputs"],
     ["a bias of another length", () => [...withFile("--head-weights", files.w), "--head-bias", bad("b3.npy", encodeNpy(new Float32Array(3), [3]))], "INVALID_SHAPE", "b3.npy: bias must have shape (4,)"],
-    ["no training features", () => baseArgs(path("bad")).filter((_, j, a) => a[j] !== "--train-features" && a[j - 1] !== "--train-features"), "INVALID_ARGUMENT", "--train-features is required"],
-    ["an unknown policy", () => withFile("--policy", "best"), "INVALID_ARGUMENT", "--policy"],
-  ])("%s exits 1 with one %s line", async (_, args, code, mention) => {
+    ["no training features", () => baseArgs(path("bad")).filter((_, j, a) => a[j] !== "--train-features" && a[j - 1] !== "--train-features"), "USAGE", "--train-features is required"],
+    ["an unknown policy", () => withFile("--policy", "best"), "USAGE", "--policy: must be one of selmix, "],
+  ])("%s exits 1 (2 for USAGE) with one %s line", async (_, args, code, mention) => {
     expectOneLineError(await runCli(args()), code, mention);
   });
 });

@@ -19,7 +19,7 @@ const file = (name: string, content: string): string => {
   return path;
 };
 const expectOneLineError = (result: { stderr: string; exitCode: number }, code: string, mention: string): void => {
-  expect(result.exitCode).toBe(1);
+  expect(result.exitCode).toBe(code === "USAGE" ? 2 : 1);
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toMatch(new RegExp(`^selmix: ${code}: `));
   expect(result.stderr).toContain(mention);
@@ -92,8 +92,8 @@ describe("selmix pretrain", () => {
     expect(existsSync(join(dir, "never"))).toBe(false);
   });
 
-  test("a bad flag value names the flag", async () => {
-    expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "INVALID_ARGUMENT", "--method");
+  test("a bad flag value is a USAGE error naming the flag and the choices", async () => {
+    expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "USAGE", '--method: must be one of erm, la, fixmatch, fixmatch-la (got "adam")');
   });
 });
 
@@ -127,9 +127,9 @@ describe("selmix finetune", () => {
     expectOneLineError(await runCli(["finetune", "--from", missing, "--out", join(dir, "x"), "--objective", "min-recall"]), "NOT_FOUND", missing);
   });
 
-  test("an unknown objective and a missing one are INVALID_ARGUMENT", async () => {
-    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--objective", "max-recall"]), "INVALID_ARGUMENT", "--objective");
-    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--backend", "wasm"]), "INVALID_ARGUMENT", "--objective");
+  test("an unknown objective and a missing one are USAGE errors", async () => {
+    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--objective", "max-recall"]), "USAGE", "--objective");
+    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--backend", "wasm"]), "USAGE", "--objective");
   });
 
   test("a finetune config file rejects pretrain keys", async () => {
@@ -194,6 +194,6 @@ describe("selmix finetune --objective-module", () => {
 
   test("--objective and --objective-module together are refused", async () => {
     const r = await runCli(["finetune", "--from", pre, "--out", join(dir, "ft-both"), "--objective", "min-recall", "--objective-module", "x.mjs"]);
-    expectOneLineError(r, "INVALID_ARGUMENT", "exactly one of --objective");
+    expectOneLineError(r, "USAGE", "exactly one of --objective");
   });
 });
