@@ -162,7 +162,7 @@ function notes(curves: readonly ObjectiveCurve[]): string[] {
 /**
  * The run report as an SVG document: per-class recall bars on a zoomed axis, the change of recall against the
  * first series, the validation objective over the fine-tuning steps, and a heat map of the last gain matrix, drawn
- * with Vega-Lite and rendered headless by Vega (no browser, no canvas).
+ * with Vega-Lite and rendered headless by Vega (no browser, no canvas). The same content gives the same bytes.
  */
 export async function renderReportSvg(content: ReportContent): Promise<string> {
   const labels = [...content.series.map((s) => s.label), ...(content.curves ?? []).map((c) => c.label).filter((l) => !content.series.some((s) => s.label === l))];
@@ -181,8 +181,20 @@ export async function renderReportSvg(content: ReportContent): Promise<string> {
   };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return numberGradientsFromZero(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Vega numbers gradients with a counter shared by the whole process (`gradient_3` in the third chart): renumbered
+ * per document, the same run gives the same bytes however many reports were drawn before (a resumed run too).
+ */
+function numberGradientsFromZero(svg: string): string {
+  const ids = new Map<string, string>();
+  return svg.replace(/gradient_\d+/g, (id) => {
+    if (!ids.has(id)) ids.set(id, `gradient_${ids.size}`);
+    return ids.get(id)!;
+  });
 }
