@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng } from "@selmix/core";
@@ -6,6 +7,7 @@ import type { MetricReport } from "@selmix/metrics";
 import { encodeNpy, readNpy, writeNpy } from "@selmix/trainers";
 import { beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../../test/run-cli.ts";
+import { parseFinetuneHeadInput, runFinetuneHead } from "../training/finetune-head-run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "selmix-finetune-head-"));
 const K = 4;
@@ -115,6 +117,40 @@ describe("selmix finetune-head", () => {
     expect(metrics.startHead).toBe("fitted");
     expect(metrics.before.meanRecall).toBeGreaterThan(0.8); // the fitted start is a sensible classifier
     expect(metrics.after.minRecall).toBeGreaterThanOrEqual(metrics.before.minRecall - 0.02);
+  });
+
+  test("killed at several points (and mid-write), a repeated command resumes to byte-identical files", async () => {
+    const args = (out: string): string[] => [...baseArgs(out), "--head-weights", files.w, "--head-bias", files.b, "--json"];
+    const reference = path("resume-reference");
+    expect((await runCli(args(reference))).exitCode).toBe(0);
+    const out = path("resume-killed");
+    const input = parseFinetuneHeadInput({
+      trainFeatures: files.trainX,
+      trainLabels: files.trainY,
+      valFeatures: files.valX,
+      valLabels: files.valY,
+      headWeights: files.w,
+      headBias: files.b,
+      objective: "min-recall",
+      steps: 400,
+    });
+    for (const [kind, step] of [["step", 10], ["refresh", 100], ["step", 333], ["refresh", 400]] as const) {
+      const onProgress = (e: { kind: string; step: number }): void => {
+        if (e.kind === kind && e.step === step) throw new Error("killed");
+      };
+      await expect(runFinetuneHead(input, out, true, true, { onProgress })).rejects.toThrow("killed");
+      writeFileSync(join(out, `last-state.json.${5000 + step}.0badc0de.tmp`), "a write the kill cut short");
+    }
+    const resumed = await runCli(args(out));
+    expect(resumed.exitCode).toBe(0);
+    const hashes = (d: string): Record<string, string> =>
+      Object.fromEntries(readdirSync(d).map((n) => [n, createHash("sha256").update(readFileSync(join(d, n))).digest("hex")]));
+    expect(hashes(out)).toEqual(hashes(reference));
+    expect(Object.keys(hashes(out)).sort()).toEqual(["config.json", "diagnostics.jsonl", "head-bias.npy", "head-weights.npy", "last-state.json", "metrics.json"]);
+    const other = await runCli([...args(out), "--seed", "3"]); // config.json says seed 0: another run
+    expect(other.exitCode).toBe(1);
+    expect(other.stderr).toMatch(/^selmix: MISMATCH: .*seed: 0 there, 3 now/);
+    expect((await runCli([...args(out), "--seed", "3", "--no-resume"])).exitCode).toBe(0);
   });
 
   const bad = (name: string, content: Uint8Array | string): string => {
