@@ -49,6 +49,12 @@ describe("usage errors: one line `selmix: USAGE: ...`, exit code 2", () => {
     );
   });
 
+  test("--out \"\" would write into the current directory: refused by every command that writes one", async () => {
+    for (const args of [["datasets", "build", "--source", "mnist"], ["demo"], ["pretrain"], ["finetune-head"]]) {
+      await expectOneLine([...args, "--out", ""], 2, 'selmix: USAGE: --out must name a directory, got ""');
+    }
+  });
+
   test("help and version still exit 0, and the top-level help documents the exit codes", async () => {
     const help = await runCli(["--help"]);
     expect(help.exitCode).toBe(0);

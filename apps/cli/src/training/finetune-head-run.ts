@@ -21,7 +21,7 @@ import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
 import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabelFile } from "./head-files.ts";
 import { withRunListener } from "./common.ts";
-import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
+import { assertSameRun, openRunDir, requireOutDir, writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
@@ -170,6 +170,7 @@ export async function runFinetuneHead(
   resume = true,
   hooks: { readonly onProgress?: ProgressListener } = {},
 ): Promise<FinetuneHeadOutcome> {
+  requireOutDir(out);
   const objective = required(input.objective, `--objective (one of ${OBJECTIVE_NAMES.join(", ")})`);
   if ((input.headWeights === undefined) !== (input.headBias === undefined)) {
     throw new SelmixError("USAGE", "--head-weights and --head-bias go together: give both or neither");

@@ -18,6 +18,15 @@ export type RunCommand = keyof typeof RUN_FILES;
 /** What `writeFileAtomic` leaves behind when killed between write and rename: `<file>.<pid>.<hex>.tmp`. */
 const TEMPORARY = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
+/**
+ * `--out ""` would write into the current directory.
+ *
+ * @throws `SelmixError` `USAGE` for an empty or blank `--out`.
+ */
+export function requireOutDir(out: string): void {
+  if (out.trim() === "") throw new SelmixError("USAGE", `--out must name a directory, got ${JSON.stringify(out)}`);
+}
+
 /** The `command` recorded in DIR/config.json, if any. */
 function recordedCommand(dir: string): unknown {
   const path = join(dir, "config.json");
@@ -36,7 +45,7 @@ function recordedCommand(dir: string): unknown {
  *   `LOCKED` when another command holds it; `MISMATCH` when it holds another command's run.
  */
 export function openRunDir(out: string, resume: boolean, command: RunCommand, from?: string): () => void {
-  if (out.trim() === "") throw new SelmixError("USAGE", `--out must name a directory, got ${JSON.stringify(out)}`);
+  requireOutDir(out);
   const dir = resolve(out);
   if (from !== undefined && resolve(from) === dir) {
     throw new SelmixError("USAGE", `--out ${out} is the --from directory: the run would overwrite its own start; use another --out`);
