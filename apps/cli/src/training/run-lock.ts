@@ -6,8 +6,12 @@ import { lockSync } from "proper-lockfile";
 
 /** The lock is a folder in the run directory (mkdir is atomic); `owner.json` inside says who holds it. */
 export const LOCK_NAME = ".selmix.lock";
-/** proper-lockfile refreshes the lock's mtime every 15 s; a lock 30 s old has lost its holder. */
-const STALE_MS = 30_000;
+/**
+ * proper-lockfile refreshes the lock's mtime every minute; a lock 10 minutes old has lost its holder. A holder that
+ * died on this machine is detected at once by its pid, so the age only matters for another host's lock, and it
+ * must outlast the longest stretch a busy CPU training step keeps the event loop from refreshing.
+ */
+const STALE_MS = 600_000;
 
 interface Owner {
   readonly pid: number;
@@ -39,19 +43,23 @@ function isAlive(pid: number): boolean {
 /**
  * Takes the lock of a run directory for this process: two commands never write one run directory at once. The lock
  * is released by the returned function, and on exit or a signal (proper-lockfile); a lock whose holder died
- * (kill -9) is taken over at once when the holder was on this machine, else after 30 s without a refresh.
+ * (kill -9) is taken over at once when the holder was on this machine, else after 10 minutes without a refresh.
  *
  * @throws `SelmixError` `LOCKED` naming the directory and the holder; `IO_ERROR` when the lock cannot be made.
  */
 export function lockRunDir(dir: string, command: string): () => void {
   const lockPath = join(dir, LOCK_NAME);
+  const ours = (): boolean => readOwner(lockPath)?.pid === process.pid && readOwner(lockPath)?.host === hostname();
   const options = {
     lockfilePath: lockPath,
     realpath: false,
     stale: STALE_MS,
+    update: 60_000,
     fs: lockFs,
-    // Only when this process was blocked for 30 s: another command may have taken the directory over.
-    onCompromised: (error: Error) => process.stderr.write(`selmix: warning: the lock of ${dir} was lost (${error.message})\n`),
+    // A refresh came too late (the event loop was blocked): harmless while the lock is still ours.
+    onCompromised: (error: Error) => {
+      if (!ours()) process.stderr.write(`selmix: warning: ${dir} was taken over by another command (${error.message})\n`);
+    },
   };
   let release: () => void;
   try {
@@ -70,5 +78,12 @@ export function lockRunDir(dir: string, command: string): () => void {
   }
   const owner: Owner = { pid: process.pid, host: hostname(), command };
   fs.writeFileSync(join(lockPath, "owner.json"), JSON.stringify(owner));
-  return release;
+  return () => {
+    try {
+      release();
+    } catch {
+      // proper-lockfile gave the lock up after a late refresh; the folder is still ours to remove
+      if (ours()) fs.rmSync(lockPath, { recursive: true, force: true });
+    }
+  };
 }
