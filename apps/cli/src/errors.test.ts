@@ -37,7 +37,7 @@ describe("usage errors: one line `selmix: USAGE: ...`, exit code 2", () => {
   });
 
   test("an unknown command followed by --help is a usage error, not the top-level help", async () => {
-    await expectOneLine(["posthoc", "--help"], 2, /^selmix: USAGE: unknown command 'posthoc' for 'selmix' \(commands: metrics, gain, /);
+    await expectOneLine(["postfix", "--help"], 2, /^selmix: USAGE: unknown command 'postfix' for 'selmix' \(commands: metrics, gain, /);
     await expectOneLine(["datasets", "biuld", "--help"], 2, "selmix: USAGE: unknown command 'biuld' for 'selmix datasets' (commands: build, inspect)");
   });
 
