@@ -181,20 +181,27 @@ export async function renderReportSvg(content: ReportContent): Promise<string> {
   };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
   try {
-    return numberGradientsFromZero(await view.toSVG());
+    return numberIdsFromZero(await view.toSVG());
   } finally {
     view.finalize();
   }
 }
 
 /**
- * Vega numbers gradients with a counter shared by the whole process (`gradient_3` in the third chart): renumbered
- * per document, the same run gives the same bytes however many reports were drawn before (a resumed run too).
+ * Vega numbers gradients and clip paths with counters shared by the whole process (`gradient_3`, `clip4` in a later
+ * chart): renumbered per document, the same run gives the same bytes however many reports were drawn before (a
+ * resumed run too).
  */
-function numberGradientsFromZero(svg: string): string {
+function numberIdsFromZero(svg: string): string {
   const ids = new Map<string, string>();
-  return svg.replace(/gradient_\d+/g, (id) => {
-    if (!ids.has(id)) ids.set(id, `gradient_${ids.size}`);
-    return ids.get(id)!;
+  const counts = new Map<string, number>();
+  return svg.replace(/(id="|url\(#)(gradient_|clip)(\d+)/g, (_, before: string, prefix: string, n: string) => {
+    const id = `${prefix}${n}`;
+    if (!ids.has(id)) {
+      const next = counts.get(prefix) ?? 0;
+      counts.set(prefix, next + 1);
+      ids.set(id, `${prefix}${next}`);
+    }
+    return `${before}${ids.get(id)}`;
   });
 }
