@@ -48,6 +48,19 @@ export interface WinCheck {
   readonly constraint?: string;
 }
 
+/** Semi-supervised tables: whether the FixMatch-LA start beats LA trained on the labelled split alone. */
+export interface UnlabelledDataCheck {
+  /** Test mean recall (percent) of `FixMatch-LA`. */
+  readonly semiSupervised: Cell;
+  /** Test mean recall (percent) of `LA (labelled only)`. */
+  readonly labelledOnly: Cell;
+  /** Difference of the means, in points. */
+  readonly gain: number;
+  readonly beats: boolean;
+  /** The gap is smaller than the sum of the two standard deviations. */
+  readonly withinNoise: boolean;
+}
+
 /** The table of one dataset. */
 export interface DatasetTable {
   readonly dataset: DatasetSpec;
@@ -56,6 +69,8 @@ export interface DatasetTable {
   readonly wins: readonly WinCheck[];
   /** SelMix vs the post-hoc plug-in vs resampling, per objective (tables with those rows). */
   readonly competitors: readonly CompetitorCheck[];
+  /** Semi-supervised tables with both rows: does the unlabelled data pay off? */
+  readonly unlabelled?: UnlabelledDataCheck;
   readonly numClasses: number;
 }
 
@@ -127,6 +142,16 @@ function winChecks(rows: readonly AggregatedRow[], k: number): WinCheck[] {
   return checks;
 }
 
+function unlabelledDataCheck(rows: readonly AggregatedRow[]): UnlabelledDataCheck | undefined {
+  const semi = rows.find((r) => r.id === "fixmatch-la");
+  const labelled = rows.find((r) => r.id === "la-labelled");
+  if (semi === undefined || labelled === undefined) return undefined;
+  const a = semi.cells.meanRecall;
+  const b = labelled.cells.meanRecall;
+  const gain = a.mean - b.mean;
+  return { semiSupervised: a, labelledOnly: b, gain, beats: gain > 0, withinNoise: Math.abs(gain) <= a.std + b.std };
+}
+
 /**
  * Groups job results into one table per dataset: pre-trained rows first (alphabetical: ERM before LA, FixMatch
  * before FixMatch-LA), then the fine-tunes in job order; published numbers for the same dataset only.
@@ -153,12 +178,14 @@ export function aggregate(table: TableName, datasets: readonly DatasetSpec[], re
     const ft = order.filter((id) => !isPretrained(id));
     const rows = [...pre, ...ft].map((id) => aggregateRow(byRow.get(id)!));
     const k = mine[0]!.rows[0]!.test.recall.length;
+    const unlabelled = table === "semi-supervised" ? unlabelledDataCheck(rows) : undefined;
     out.push({
       dataset,
       rows,
       published: PUBLISHED[dataset.id] ?? [],
       wins: table === "ablations" ? [] : winChecks(rows, k),
       competitors: table === "ablations" ? [] : competitorChecks(rows, k),
+      ...(unlabelled === undefined ? {} : { unlabelled }),
       numClasses: k,
     });
   }
@@ -173,4 +200,15 @@ export function describeWin(w: WinCheck): string {
   if (w.wins) return `SelMix (${name}): ${f(w.selmix)}${cond}: best of the table, yes`;
   const noise = w.withinNoise ? "within one std of each other" : "a real gap";
   return `SelMix (${name}): ${f(w.selmix)}; best is ${w.best.label} with ${f(w.best.cell)}${cond}: no (${noise})`;
+}
+
+/** The verdict line of an {@link UnlabelledDataCheck}, for the Markdown and the console. */
+export function describeUnlabelled(c: UnlabelledDataCheck): string {
+  const f = (x: Cell): string => `${x.mean.toFixed(2)} ± ${x.std.toFixed(2)}`;
+  const sign = c.gain >= 0 ? "+" : "−";
+  const noise = c.withinNoise ? " (within one std of each other)" : "";
+  return (
+    `FixMatch-LA vs LA (labelled only), test mean recall: ${f(c.semiSupervised)} vs ${f(c.labelledOnly)}, ` +
+    `${sign}${Math.abs(c.gain).toFixed(2)} points: the unlabelled data ${c.beats ? "pays off, yes" : "does not pay off, no"}${noise}`
+  );
 }

@@ -82,8 +82,22 @@ function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: numbe
     ...competitorRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
   ];
   const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts);
-  return [la, fm];
+  return [la, fm, ...labelledOnlyJobs(o, dataset, seed)];
 }
+
+/** `ERM (labelled only)` and `LA (labelled only)`: the semi-supervised table's baselines without the unlabelled data. */
+function labelledOnlyJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
+  const s = o.settings;
+  return LABELLED_ONLY_ROWS.map(({ method, id, label }) =>
+    makeJob("semi-supervised", s, dataset, seed, { kind: "supervised", config: s.labelledOnly(method, dataset.source, seed) }, [{ id, label }], o.dataDir, o.limits, o.strictCounts),
+  );
+}
+
+/** Row ids and labels of the labelled-only baselines of the semi-supervised tables. */
+export const LABELLED_ONLY_ROWS = [
+  { method: "erm", id: "erm-labelled", label: "ERM (labelled only)" },
+  { method: "la", id: "la-labelled", label: "LA (labelled only)" },
+] as const;
 
 /** The ablation variants of one objective, each a single fine-tune from the LA model. */
 export function ablationRows(settings: ProfileSettings, objective: ObjectiveName, seed: number, dataset: DatasetSpec): RowSpec[] {

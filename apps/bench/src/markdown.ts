@@ -1,4 +1,4 @@
-import { type AggregatedRow, type Cell, type DatasetTable, describeWin } from "./aggregate.ts";
+import { type AggregatedRow, type Cell, type DatasetTable, describeUnlabelled, describeWin } from "./aggregate.ts";
 import { COLUMNS } from "./columns.ts";
 import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
@@ -72,8 +72,10 @@ function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
       `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. Time per seed: pre-training ${preText}${ftText}${posthocText}.` +
       (t.published.length > 0 ? " Published rows are the paper's numbers on this dataset with its own models (not comparable step for step)." : ""),
   );
+  if (t.unlabelled !== undefined) lines.push("", `- ${describeUnlabelled(t.unlabelled)}`);
   if (t.wins.length > 0) {
-    lines.push("", "SelMix tuned for an objective vs the best row of that objective's column:", "");
+    const every = t.unlabelled === undefined ? "" : " (every row, the labelled-only baselines included)";
+    lines.push("", `SelMix tuned for an objective vs the best row of that objective's column${every}:`, "");
     for (const w of t.wins) lines.push(`- ${describeWin(w)}`);
   }
   if (t.competitors.length > 0) {

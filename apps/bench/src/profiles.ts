@@ -34,6 +34,11 @@ export interface ProfileSettings {
   model(source: SourceName, table: TableName): ModelArch;
   pretrain(method: "erm" | "la", source: SourceName, seed: number): PretrainConfig;
   fixmatch(method: "fixmatch" | "fixmatch-la", source: SourceName, seed: number): FixMatchConfig;
+  /**
+   * The labelled-only baselines of the semi-supervised table (`ERM/LA (labelled only)`): same backbone, labelled split
+   * and validation selection as FixMatch, and at least FixMatch's step budget (see the profile's description).
+   */
+  labelledOnly(method: "erm" | "la", source: SourceName, seed: number): PretrainConfig;
   /** The base fine-tuning config (SelMix policy) of the tables, for a dataset setting. */
   finetune(objective: ObjectiveName, seed: number, dataset: DatasetSpec): FinetuneConfig;
   /**
@@ -96,6 +101,16 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
       flip: flipOf(source),
       seed,
     }),
+    // The supervised recipe on the labelled split only, for FixMatch's step count and validation points.
+    labelledOnly: (method, source, seed) => ({
+      ...DEFAULT_PRETRAIN_CONFIG,
+      method,
+      steps: fixmatchSteps,
+      evalEvery: quick ? fixmatchSteps : 500,
+      augment: isDigits(source) ? "none" : "weak",
+      flip: flipOf(source),
+      seed,
+    }),
     finetune,
     // Semi-supervised rows run the reference variant only: two candidates would double the longest table's time.
     selmixCandidates: (objective, seed, table, dataset) =>
@@ -149,6 +164,19 @@ const PAPER: ProfileSettings = {
   }),
   // The reference FixMatch configs: WRN-28-2, B = 64, uratio 2, 2^20 steps.
   fixmatch: (method, source, seed) => ({ ...DEFAULT_FIXMATCH_CONFIG, method, steps: 2 ** 20, evalEvery: 5000, flip: flipOf(source), seed }),
+  // FixMatch's own recipe without the unlabelled loss (the reference's `ERM.py` idea), for the same 2^20 steps.
+  labelledOnly: (method, source, seed) => ({
+    ...DEFAULT_PRETRAIN_CONFIG,
+    method,
+    steps: 2 ** 20,
+    lr: 0.03,
+    schedule: "fixmatch-cosine",
+    ema: 0.999,
+    evalEvery: 5000,
+    augment: "weak",
+    flip: flipOf(source),
+    seed,
+  }),
   // The reference fine-tuning configs, per (dataset setting, objective): see paper-settings.ts.
   finetune: paperFinetune,
   selmixCandidates: (objective, seed, _table, dataset) => [paperFinetune(objective, seed, dataset)],

@@ -4,7 +4,7 @@ import { isSelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { SourceName } from "@selmix/datasets";
 import { initBackend } from "@selmix/models";
-import { aggregate, describeWin } from "./aggregate.ts";
+import { aggregate, describeUnlabelled, describeWin } from "./aggregate.ts";
 import { describeCompetitors } from "./competitors.ts";
 import { datasetsFor } from "./datasets.ts";
 import type { RunRecord, TableDocument } from "./document.ts";
@@ -151,7 +151,10 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   writeFileAtomic(join(dir, `${o.table}.md`), markdown);
   for (const t of datasets) writeFileAtomic(join(dir, `${o.table}-${t.dataset.id}.svg`), tableSvg(o.table, t));
   if (o.readme !== undefined) updateReadme(o.readme, `${o.table}:${o.profile}`, markdown);
-  for (const t of datasets) for (const w of t.wins) log(`${t.dataset.id}: ${describeWin(w)}`);
+  for (const t of datasets) {
+    if (t.unlabelled !== undefined) log(`${t.dataset.id}: ${describeUnlabelled(t.unlabelled)}`);
+    for (const w of t.wins) log(`${t.dataset.id}: ${describeWin(w)}`);
+  }
   for (const t of datasets) for (const c of t.competitors) log(`${t.dataset.id}: ${describeCompetitors(c)}`);
   return doc;
 }

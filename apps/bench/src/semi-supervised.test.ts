@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { aggregate, describeUnlabelled } from "./aggregate.ts";
+import { semiSupervisedDatasets } from "./datasets.ts";
+import { buildJobs } from "./jobs.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { profileSettings } from "./profiles.ts";
+import type { JobResult, RowResult } from "./types.ts";
+
+describe("semi-supervised jobs", () => {
+  it("add ERM and LA (labelled only) on the same split, backbone and selection, for FixMatch's step budget", () => {
+    for (const profile of ["quick", "full", "paper"] as const) {
+      const settings = profileSettings(profile);
+      const jobs = buildJobs({ table: "semi-supervised", settings, seeds: 1, sources: ["fashion-mnist"] });
+      const fixmatch = jobs.find((j) => j.rows.some((r) => r.id === "fixmatch-la"))!;
+      for (const [method, id, label] of [
+        ["erm", "erm-labelled", "ERM (labelled only)"],
+        ["la", "la-labelled", "LA (labelled only)"],
+      ] as const) {
+        const per = jobs.filter((j) => j.rows.some((r) => r.id === id));
+        expect(per).toHaveLength(3); // one per unlabelled setting
+        const job = per.find((j) => j.dataset.id === fixmatch.dataset.id)!;
+        expect(job.rows).toEqual([{ id, label }]);
+        expect(job.pretrain.kind).toBe("supervised");
+        expect(job.pretrain.config.method).toBe(method);
+        expect(job.dataset).toEqual(fixmatch.dataset);
+        expect(job.model).toBe(fixmatch.model);
+        expect(job.pretrain.config.steps).toBeGreaterThanOrEqual(fixmatch.pretrain.config.steps);
+        expect(job.pretrain.config.selectBy).toBe(fixmatch.pretrain.config.selectBy);
+        expect(job.pretrain.config.evalEvery).toBe(fixmatch.pretrain.config.evalEvery);
+      }
+    }
+  });
+});
+
+function row(id: string, label: string, seed: number, meanRecall: number, minRecall: number, objective?: RowResult["objective"]): RowResult {
+  const recall = Array.from({ length: 10 }, (_, k) => (k === 0 ? minRecall : meanRecall));
+  return {
+    row: id,
+    label,
+    ...(objective === undefined ? {} : { objective }),
+    dataset: "fashion-mnist-lt-u100",
+    seed,
+    model: "mlp",
+    pretrainSteps: 1000,
+    finetuneSteps: objective === undefined ? null : 100,
+    stepsRun: null,
+    pretrainHash: "0".repeat(16),
+    configHash: "0".repeat(16),
+    test: { accuracy: meanRecall, meanRecall, minRecall, hMean: meanRecall, gMean: meanRecall, minHeadTailRecall: minRecall, minCoverage: 0.1, recall },
+    validationObjective: null,
+    seconds: 1,
+    cached: false,
+    chosen: null,
+    effectivePairs: null,
+  };
+}
+
+describe("semi-supervised verdicts", () => {
+  const dataset = semiSupervisedDatasets("fashion-mnist")[0]!;
+  const results = (fixmatchLa: number, selmixMin: number): JobResult[] =>
+    [0, 1].map((seed) => {
+      const job = buildJobs({ table: "semi-supervised", settings: profileSettings("quick"), seeds: 1, sources: ["fashion-mnist"] })[0]!;
+      return {
+        format: "selmix-bench-job",
+        version: 1,
+        job: { ...job, dataset, seed },
+        manifestId: "m",
+        backend: "cpu",
+        seconds: 1,
+        finishedAt: "2026-01-01T00:00:00.000Z",
+        rows: [
+          row("la-labelled", "LA (labelled only)", seed, 0.8, 0.4),
+          row("erm-labelled", "ERM (labelled only)", seed, 0.7, 0.1),
+          row("fixmatch-la", "FixMatch-LA", seed, fixmatchLa, 0.3),
+          row("fixmatch-la+selmix:min-recall", "FixMatch-LA + SelMix (Min recall)", seed, 0.79, selmixMin, "min-recall"),
+        ],
+      };
+    });
+
+  it("says whether FixMatch-LA beats LA (labelled only) on mean recall", () => {
+    const [win] = aggregate("semi-supervised", [dataset], results(0.83, 0.5));
+    expect(win!.unlabelled).toMatchObject({ beats: true, withinNoise: false });
+    expect(win!.unlabelled!.gain).toBeCloseTo(3, 9);
+    expect(describeUnlabelled(win!.unlabelled!)).toBe(
+      "FixMatch-LA vs LA (labelled only), test mean recall: 83.00 ± 0.00 vs 80.00 ± 0.00, +3.00 points: the unlabelled data pays off, yes",
+    );
+    const [loss] = aggregate("semi-supervised", [dataset], results(0.78, 0.5));
+    expect(loss!.unlabelled!.beats).toBe(false);
+    expect(describeUnlabelled(loss!.unlabelled!)).toContain("−2.00 points: the unlabelled data does not pay off, no");
+  });
+
+  it("judges each SelMix row against every row, the labelled-only ones included", () => {
+    const [lost] = aggregate("semi-supervised", [dataset], results(0.83, 0.35));
+    expect(lost!.wins).toHaveLength(1);
+    expect(lost!.wins[0]).toMatchObject({ wins: false, best: { label: "LA (labelled only)" } });
+    const [won] = aggregate("semi-supervised", [dataset], results(0.83, 0.45));
+    expect(won!.wins[0]!.wins).toBe(true);
+    const md = renderMarkdown({
+      format: "selmix-bench-table",
+      version: 1,
+      table: "semi-supervised",
+      profile: "quick",
+      command: "test",
+      date: "2026-01-01T00:00:00.000Z",
+      wallSeconds: 1,
+      computeSeconds: 1,
+      workers: 0,
+      runs: [],
+      description: "test",
+      datasets: [won!],
+      skipped: [],
+      failed: [],
+    });
+    expect(md).toContain("- FixMatch-LA vs LA (labelled only), test mean recall: 83.00 ± 0.00 vs 80.00 ± 0.00");
+    expect(md).toContain("(every row, the labelled-only baselines included)");
+    expect(md).toContain("| LA (labelled only) |");
+  });
+});
