@@ -51,6 +51,47 @@ describe("augmentation", () => {
     expect(randAugmentOps()).toContain("equalize");
   });
 
+  test("strong fill: a byte, the border's mean (0 on a black background) or the image's mean", () => {
+    const gray = { height: 12, width: 12, channels: 1 };
+    // a white 6x6 square on black: border mean 0, image mean 255 / 4
+    const square = Uint8Array.from({ length: 144 }, (_, i) => (Math.floor(i / 12) >= 3 && Math.floor(i / 12) < 9 && i % 12 >= 3 && i % 12 < 9 ? 255 : 0));
+    const values = (fill: "border" | "mean" | number): Set<number> => {
+      const seen = new Set<number>();
+      for (let seed = 0; seed < 30; seed++) {
+        for (const v of strongAugment(square, gray, createRng(seed), { flip: false, padding: 0, numOps: 0, fill })) seen.add(v);
+      }
+      return seen; // numOps 0: only Cutout changes pixels, with the fill
+    };
+    expect([...values("border")].sort((a, b) => a - b)).toEqual([0, 255]);
+    expect(values("mean").has(64)).toBe(true);
+    expect(values(200).has(200)).toBe(true);
+    expect(() => strongAugment(square, gray, createRng(0), { flip: false, fill: "edge" as "border" })).toThrow(expect.objectContaining({ code: "INVALID_VALUE" }));
+  });
+
+  test("RandAugment magnitude: fixed m / 10 or random; n operations", () => {
+    const calls: number[] = [];
+    const original = RANDAUGMENT_OPS.identity!;
+    const spy = RANDAUGMENT_OPS as Record<string, typeof original>;
+    const keep = { ...spy };
+    try {
+      for (const name of Object.keys(spy)) {
+        spy[name] = (src, shape, m, rng, fill) => {
+          calls.push(m);
+          return keep[name]!(src, shape, m, rng, fill);
+        };
+      }
+      strongAugment(image, rgb, createRng(3), { flip: false, numOps: 3, magnitude: 5 });
+      expect(calls).toEqual([0.5, 0.5, 0.5]);
+      calls.length = 0;
+      strongAugment(image, rgb, createRng(3), { flip: false, numOps: 4, magnitude: "random" });
+      expect(calls).toHaveLength(4);
+      for (const m of calls) expect(m >= 0.05 && m <= 1).toBe(true);
+    } finally {
+      Object.assign(spy, keep);
+    }
+    expect(() => strongAugment(image, rgb, createRng(0), { flip: false, magnitude: 11 })).toThrow(expect.objectContaining({ code: "INVALID_VALUE" }));
+  });
+
   test("cutout fills a square of at most half the side", () => {
     const out = cutout(new Uint8Array(8 * 8 * 3).fill(7), rgb, createRng(2), 0);
     const filled = out.filter((v) => v === 0).length / 3;

@@ -7,11 +7,24 @@ export interface AugmentOptions {
   readonly flip: boolean;
   /** Reflect-padding before the random crop back to size. @defaultValue 4 */
   readonly padding?: number;
-  /** Value of the pixels uncovered by rotate/shear/translate and of the Cutout square. @defaultValue 128 (grey) */
-  readonly fill?: number;
+  /**
+   * Value of the pixels uncovered by rotate/shear/translate and of the Cutout square: a byte, `"border"` (the mean of
+   * the image's outermost pixels, 0 on a black background) or `"mean"` (the mean of the whole image); both average over the channels.
+   * @defaultValue 128 (grey)
+   */
+  readonly fill?: AugmentFill;
   /** RandAugment: number of operations drawn per image. @defaultValue 2 */
   readonly numOps?: number;
+  /**
+   * RandAugment magnitude on the 0..10 scale: every operation runs at strength m / 10 (RandAugment(n, m)), or
+   * `"random"`: a uniform strength in [0.05, 1] per operation (FixMatch's RA variant).
+   * @defaultValue "random"
+   */
+  readonly magnitude?: number | "random";
 }
+
+/** Fill of the pixels a geometric op uncovers and of the Cutout square (see {@link AugmentOptions.fill}). */
+export type AugmentFill = number | "border" | "mean";
 
 /** Which augmentation a batch gets. */
 export type AugmentKind = "none" | "weak" | "strong";
@@ -26,7 +39,7 @@ function reflect(i: number, n: number): number {
 }
 
 function checkOptions(shape: ImageShape, image: Uint8Array, options: AugmentOptions): void {
-  const { padding = 4, fill = 128, numOps = 2 } = options;
+  const { padding = 4, fill = 128, numOps = 2, magnitude = "random" } = options;
   if (image.length !== shape.height * shape.width * shape.channels) {
     throw new SelmixError(
       "INVALID_SHAPE",
@@ -34,7 +47,12 @@ function checkOptions(shape: ImageShape, image: Uint8Array, options: AugmentOpti
     );
   }
   if (!(Number.isInteger(padding) && padding >= 0)) throw new SelmixError("INVALID_VALUE", `padding must be an integer >= 0, got ${padding}`);
-  if (!(Number.isInteger(fill) && fill >= 0 && fill <= 255)) throw new SelmixError("INVALID_VALUE", `fill must be an integer in 0..255, got ${fill}`);
+  if (!(fill === "border" || fill === "mean" || (Number.isInteger(fill) && fill >= 0 && fill <= 255))) {
+    throw new SelmixError("INVALID_VALUE", `fill must be an integer in 0..255, "border" or "mean", got ${fill}`);
+  }
+  if (!(magnitude === "random" || (typeof magnitude === "number" && magnitude >= 0 && magnitude <= 10))) {
+    throw new SelmixError("INVALID_VALUE", `magnitude must be in [0, 10] or "random", got ${magnitude}`);
+  }
   if (!(Number.isInteger(numOps) && numOps >= 0)) throw new SelmixError("INVALID_VALUE", `numOps must be an integer >= 0, got ${numOps}`);
 }
 
@@ -110,13 +128,30 @@ export function cutout(image: Uint8Array, shape: ImageShape, rng: Rng, fill = 12
  */
 export function strongAugment(image: Uint8Array, shape: ImageShape, rng: Rng, options: AugmentOptions): Uint8Array {
   let out = weakAugment(image, shape, rng, options);
-  const fill = options.fill ?? 128;
+  const fill = fillValue(image, shape, options.fill ?? 128);
+  const magnitude = options.magnitude ?? "random";
   const names = randAugmentOps();
   for (let i = 0; i < (options.numOps ?? 2); i++) {
     const op = RANDAUGMENT_OPS[names[rng.int(names.length)]!]!;
-    out = op(out, shape, rng.uniform(0.05, 1), rng, fill);
+    out = op(out, shape, magnitude === "random" ? rng.uniform(0.05, 1) : magnitude / 10, rng, fill);
   }
   return cutout(out, shape, rng, fill);
+}
+
+/** The byte a fill setting stands for on `image` (`border` and `mean` average over the channels too). */
+function fillValue(image: Uint8Array, shape: ImageShape, fill: AugmentFill): number {
+  if (typeof fill === "number") return fill;
+  const { height: h, width: w, channels: c } = shape;
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (fill === "border" && !(y === 0 || y === h - 1 || x === 0 || x === w - 1)) continue;
+      for (let ch = 0; ch < c; ch++) sum += image[(y * w + x) * c + ch]!;
+      n += c;
+    }
+  }
+  return n === 0 ? 0 : Math.round(sum / n);
 }
 
 /**

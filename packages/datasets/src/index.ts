@@ -1,5 +1,5 @@
 export { cutout, randAugmentOps, strongAugment, weakAugment } from "./augment.ts";
-export type { AugmentKind, AugmentOptions } from "./augment.ts";
+export type { AugmentFill, AugmentKind, AugmentOptions } from "./augment.ts";
 export type { ImageShape } from "./augment-ops.ts";
 export { createBatchIterator, toFloatBatch } from "./batches.ts";
 export type { Batch, BatchIterator, BatchIteratorOptions } from "./batches.ts";
