@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createRng, rngFromState, SelmixError } from "@selmix/core";
-import { classHistogram, type Dataset, imageSize, type Subset, toFloatBatch } from "@selmix/datasets";
+import { type AugmentFill, type AugmentOptions, classHistogram, type Dataset, imageSize, type Subset, toFloatBatch } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
 import { assertCheckpointMatches, type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
@@ -43,6 +43,11 @@ export interface FixMatchConfig {
   readonly schedule: ScheduleName;
   /** EMA decay of the weights; the EMA is evaluated, selected and returned. 0 turns EMA off. */
   readonly ema: number;
+  /**
+   * Warm-up of the EMA decay, min(ema, (1 + t) / (10 + t)) at step t, so a short run does not evaluate a blend
+   * with the random initial weights (the reference has none; over its 2^20 steps it makes no difference).
+   */
+  readonly emaWarmup: boolean;
   /** Validation every this many steps (and at the end); `last.ckpt` is written at the same time. */
   readonly evalEvery: number;
   /** Metric of the validation set that picks the best (EMA) weights. */
@@ -51,6 +56,14 @@ export interface FixMatchConfig {
   readonly laTau: number;
   /** Horizontal flips in the weak and strong augmentations (false for digits). */
   readonly flip: boolean;
+  /** Reflect-padding of the weak view's random crop (4 in the reference; 0 keeps images in place for an MLP). */
+  readonly padding: number;
+  /** Fill of the strong view's geometric ops and Cutout: a byte, `border` (0 on black backgrounds) or `mean`. */
+  readonly fill: AugmentFill;
+  /** RandAugment operations per strong view (the reference's RandAugment(3, 5): 3). */
+  readonly randAugmentOps: number;
+  /** RandAugment magnitude, 0..10 (the reference: 5), or `random` (uniform strength per op, FixMatch's RA). */
+  readonly randAugmentMagnitude: number | "random";
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
 }
@@ -80,10 +93,15 @@ export const DEFAULT_FIXMATCH_CONFIG: FixMatchConfig = {
   weightDecay: 5e-4,
   schedule: "fixmatch-cosine",
   ema: 0.999,
+  emaWarmup: true,
   evalEvery: 500,
   selectBy: "mean-recall",
   laTau: 1,
   flip: false,
+  padding: 4,
+  fill: "border",
+  randAugmentOps: 3,
+  randAugmentMagnitude: 5,
   seed: 0,
 };
 
@@ -256,7 +274,13 @@ export async function pretrainFixMatch(
   const labels = ld.labels;
   const b = config.batchSize;
   const u = config.batchSize * config.mu;
-  const augment = { flip: config.flip };
+  const augment: AugmentOptions = {
+    flip: config.flip,
+    padding: config.padding,
+    fill: config.fill,
+    numOps: config.randAugmentOps,
+    magnitude: config.randAugmentMagnitude,
+  };
 
   model.setBnMode("train");
   const sgd = createSgd(
@@ -267,7 +291,7 @@ export async function pretrainFixMatch(
     config.momentum,
     config.nesterov,
   );
-  const ema = config.ema > 0 ? createEma(model, config.ema) : undefined;
+  const ema = config.ema > 0 ? createEma(model, config.ema, { warmup: config.emaWarmup }) : undefined;
   const adjustment = config.method === "fixmatch-la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
   const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
@@ -293,7 +317,10 @@ export async function pretrainFixMatch(
       model.setWeights(ckpt.weights);
       state = { ...extra!.fixmatch!, bestValue: extra!.fixmatch!.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
       sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
-      ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+      ema?.restore(
+        ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")),
+        state.step,
+      );
       io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
     }
   } catch (error) {

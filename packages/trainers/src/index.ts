@@ -1,5 +1,5 @@
 export { createEma } from "./ema.ts";
-export type { Ema } from "./ema.ts";
+export type { Ema, EmaOptions } from "./ema.ts";
 export { evaluate, predict } from "./evaluate.ts";
 export type { Evaluation, Predictions } from "./evaluate.ts";
 export { defaultFinetuneConfig, finetune } from "./finetune.ts";
