@@ -22,7 +22,8 @@ export interface Predictions {
  * @param model - The model to run.
  * @param dataset - The pool the indices point into.
  * @param indices - Samples of `dataset` to predict.
- * @param options - Batch size (default 256); `withFeatures` also returns the backbone features.
+ * @param options - Batch size (default 256); `withFeatures` also returns the backbone features; `augment` predicts
+ *   augmented views instead of the images themselves (e.g. FixMatch's weak view of unlabelled images).
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range.
  *
  * @example
@@ -32,7 +33,7 @@ export async function predict(
   model: Model,
   dataset: Dataset,
   indices: Int32Array,
-  options: { readonly batchSize?: number; readonly withFeatures?: boolean } = {},
+  options: { readonly batchSize?: number; readonly withFeatures?: boolean; readonly augment?: Parameters<typeof toFloatBatch>[2] } = {},
 ): Promise<Predictions> {
   const batchSize = options.batchSize ?? 256;
   const n = indices.length;
@@ -47,7 +48,7 @@ export async function predict(
       await yieldToEventLoop(); // a long validation pass must not hold off Ctrl-C or the run directory's lock
       const batchIdx = indices.subarray(start, Math.min(n, start + batchSize));
       const outputs = tf.tidy((): tf.Tensor[] => {
-        const x = toFloatBatch(dataset, batchIdx);
+        const x = toFloatBatch(dataset, batchIdx, options.augment);
         const z = model.features(x, false);
         return features === undefined ? [tf.softmax(model.head(z))] : [tf.softmax(model.head(z)), z];
       });

@@ -84,6 +84,14 @@ export interface FinetuneConfig {
   readonly augment: "none" | "weak";
   /** Horizontal flips in the augmentation (false for digits). */
   readonly flip: boolean;
+  /** Reflect-padding of the weak view's random crop (4 in the reference; 0 = flips only, for an MLP). */
+  readonly padding: number;
+  /**
+   * Semi-supervised: the view of the unlabelled partners that their pseudo-labels (and, head-only, their cached
+   * features) come from. `weak`: one weak augmentation per image, drawn from `seed` once per run (the reference
+   * pseudo-labels the weak view of its unlabelled loader); `plain`: the image itself.
+   */
+  readonly partnerView: "plain" | "weak";
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
 }
@@ -121,6 +129,8 @@ export function defaultFinetuneConfig(objective: ObjectiveName, mode: "full" | "
     selectBest: true,
     augment: "weak",
     flip: true,
+    padding: 4,
+    partnerView: "weak",
     seed: 0,
   };
 }
@@ -195,11 +205,19 @@ const float64Bytes = (name: string, values: Float64Array): NamedArray => ({
 });
 const float64From = (a: NamedArray): Float64Array => new Float64Array(a.values.buffer.slice(a.values.byteOffset, a.values.byteOffset + a.values.byteLength));
 
+/** How the unlabelled partners are seen when pseudo-labelled: the same draw at every call (resumable). */
+function partnerAugment(config: FinetuneConfig): Parameters<typeof toFloatBatch>[2] {
+  if (config.partnerView === "plain") return { kind: "none" };
+  return { kind: "weak", rng: createRng(config.seed ^ 0x5e1f), options: { flip: config.flip, padding: config.padding } };
+}
+
 async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig): Promise<ModelLearner> {
   const withFeatures = { withFeatures: true } as const;
   const labeledFeatures = (await predict(model, data.labeled.dataset, data.labeled.indices, withFeatures)).features!;
   const validation = await predict(model, data.validation.dataset, data.validation.indices, withFeatures);
-  const unlabeledFeatures = data.unlabeled ? (await predict(model, data.unlabeled.dataset, data.unlabeled.indices, withFeatures)).features! : undefined;
+  const unlabeledFeatures = data.unlabeled
+    ? (await predict(model, data.unlabeled.dataset, data.unlabeled.indices, { withFeatures: true, augment: partnerAugment(config) })).features!
+    : undefined;
   const hw = model.headWeights();
   const head: LinearHead = { numClasses: hw.numClasses, dim: hw.featureDim, weight: Float64Array.from(hw.weight), bias: Float64Array.from(hw.bias) };
   const features = { labeled: labeledFeatures, validation: validation.features!, validationLabels: valLabels };
@@ -243,7 +261,7 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
   const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
   const partner = data.unlabeled ?? data.labeled;
   const augment = (): Parameters<typeof toFloatBatch>[2] =>
-    config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip } } : { kind: "none" };
+    config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip, padding: config.padding } } : { kind: "none" };
   return {
     async view() {
       const out = await predict(model, data.validation.dataset, data.validation.indices, { withFeatures: true });
@@ -254,7 +272,7 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
       return { weight: h.weight, bias: h.bias };
     },
     async pseudoLabels() {
-      return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices)).predicted;
+      return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices, { augment: partnerAugment(config) })).predicted;
     },
     async step(firstRows, partnerRows, lambdas, labels, lr) {
       const loss = tf.tidy(() => {
