@@ -56,6 +56,8 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--no-early-stop", "run every step")
     .option("--no-select-best", "keep the last weights instead of the best validation objective")
     .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode)")
+    .option("--padding <n>", "reflect-padding of the weak view's random crop, 0 = flips only (default: 4)", parseInteger)
+    .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)")
     .option("--rate <omega>", "min-recall objectives: how sharply the class weights focus on the worst class, weights = softmax(-omega * recall) (default: 50)", parseNumber)
     .option("--memory <beta>", "min-recall objectives: how much of the previous refresh's class weights carries over, in [0, 1]; 0 = none (default: 0)", parseNumber)
     .option("--head-fraction <f>", "min-head-tail-recall: fraction of classes (by index) that are head (default: 0.9)", parseNumber)

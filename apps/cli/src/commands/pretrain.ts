@@ -7,6 +7,15 @@ import { BACKEND_CHOICES } from "../training/common.ts";
 import { metricColumns } from "../training/metric-table.ts";
 import { type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
 
+/** `--fill`: a byte or one of the named fills. */
+function parseFill(value: string): number | "border" | "mean" {
+  return value === "border" || value === "mean" ? value : parseInteger(value);
+}
+
+/** `--rand-augment-magnitude`: a number, or `random`. */
+function parseMagnitude(value: string): number | "random" {
+  return value === "random" ? value : parseNumber(value);
+}
 
 function printSummary(outcome: PretrainOutcome, out: string, backend: string, seconds: string): void {
   const c = outcome.config;
@@ -45,6 +54,12 @@ export function registerPretrainCommand(program: Command): void {
     .option("--mu <n>", "FixMatch: unlabelled images per labelled image in a step (default: 2)", parseInteger)
     .option("--threshold <x>", "FixMatch: pseudo-label confidence threshold (default: 0.95)", parseNumber)
     .option("--lambda-u <x>", "FixMatch: weight of the unlabelled loss (default: 1)", parseNumber)
+    .option("--no-ema-warmup", "FixMatch: EMA decay 0.999 from step 0, as the reference (default: warm-up min(ema, (1+t)/(10+t)))")
+    .option("--padding <n>", "FixMatch: reflect-padding of the weak view's random crop, 0 = no crop (default: 4)", parseInteger)
+    .option("--fill <v>", "FixMatch: fill of the strong view's geometric ops and Cutout: 0..255 | border | mean (default: border)", parseFill)
+    .option("--rand-augment-ops <n>", "FixMatch: RandAugment operations per strong view (default: 3)", parseInteger)
+    .option("--rand-augment-magnitude <m>", "FixMatch: RandAugment magnitude 0..10, or random (default: 5)", parseMagnitude)
+    .option("--init-from <ckpt>", "start from these weights (e.g. a labelled-only LA best.ckpt: a warm start) instead of the seeded initialisation")
     .option("--steps <n>", "SGD steps (default: 2000)", parseInteger)
     .option("--batch-size <n>", "batch size (default: 64)", parseInteger)
     .option("--lr <x>", "learning rate, cosine-decayed (default: 0.05)", parseNumber)

@@ -53,6 +53,8 @@ export interface FinetuneInput {
   readonly selectBest?: boolean;
   readonly augment?: "none" | "weak";
   readonly flip?: boolean;
+  readonly padding?: number;
+  readonly partnerView?: "plain" | "weak";
   readonly seed?: number;
   readonly rate?: number;
   readonly memory?: number;
@@ -77,6 +79,8 @@ const inputSchema = z
     backboneLrFactor: z.number().nonnegative(),
     augment: z.enum(["none", "weak"]),
     flip: z.boolean(),
+    padding: z.int().nonnegative(),
+    partnerView: z.enum(["plain", "weak"]),
     dataDir: z.string(),
     backend: z.enum(BACKEND_CHOICES),
   })
@@ -153,6 +157,8 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     selectBest: input.selectBest ?? d.selectBest,
     augment: input.augment ?? d.augment,
     flip: input.flip ?? flipDefault,
+    padding: input.padding ?? d.padding,
+    partnerView: input.partnerView ?? d.partnerView,
     seed: input.seed ?? d.seed,
     ...objectiveOptions,
   };

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SelmixError } from "@selmix/core";
 import {
+  type AugmentFill,
   createManifest,
   loadManifest,
   loadSource,
@@ -19,7 +20,7 @@ import {
   writeManifest,
 } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
-import { type BackendChoice, createModel, MODEL_ARCHS, type ModelArch } from "@selmix/models";
+import { type BackendChoice, createModel, loadCheckpoint, MODEL_ARCHS, type ModelArch } from "@selmix/models";
 import {
   DEFAULT_FIXMATCH_CONFIG,
   DEFAULT_PRETRAIN_CONFIG,
@@ -52,6 +53,12 @@ export interface PretrainInput extends ProfileOptions {
   readonly mu?: number;
   readonly threshold?: number;
   readonly lambdaU?: number;
+  readonly emaWarmup?: boolean;
+  readonly padding?: number;
+  readonly fill?: AugmentFill;
+  readonly randAugmentOps?: number;
+  readonly randAugmentMagnitude?: number | "random";
+  readonly initFrom?: string;
   readonly steps?: number;
   readonly batchSize?: number;
   readonly lr?: number;
@@ -95,6 +102,12 @@ const inputSchema = z
     mu: z.int().positive(),
     threshold: z.number().min(0).max(1),
     lambdaU: z.number().nonnegative(),
+    emaWarmup: z.boolean(),
+    padding: z.int().nonnegative(),
+    fill: z.union([z.int().min(0).max(255), z.enum(["border", "mean"])]),
+    randAugmentOps: z.int().nonnegative(),
+    randAugmentMagnitude: z.union([z.number().min(0).max(10), z.literal("random")]),
+    initFrom: z.string(),
     steps: z.int().positive(),
     batchSize: z.int().positive(),
     lr: z.number().positive(),
@@ -129,6 +142,14 @@ export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
   readonly mu?: number;
   readonly threshold?: number;
   readonly lambdaU?: number;
+  /** FixMatch only: EMA warm-up, weak-view padding, strong-view fill and RandAugment(n, m). */
+  readonly emaWarmup?: boolean;
+  readonly padding?: number;
+  readonly fill?: AugmentFill;
+  readonly randAugmentOps?: number;
+  readonly randAugmentMagnitude?: number | "random";
+  /** Checkpoint whose weights start the training (a warm start), instead of the seeded initialisation. */
+  readonly initFrom?: string;
   readonly source: SourceName;
   readonly profile: ProfileName;
   readonly n1: number;
@@ -212,8 +233,14 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
           mu: input.mu ?? DEFAULT_FIXMATCH_CONFIG.mu,
           threshold: input.threshold ?? DEFAULT_FIXMATCH_CONFIG.threshold,
           lambdaU: input.lambdaU ?? DEFAULT_FIXMATCH_CONFIG.lambdaU,
+          emaWarmup: input.emaWarmup ?? DEFAULT_FIXMATCH_CONFIG.emaWarmup,
+          padding: input.padding ?? DEFAULT_FIXMATCH_CONFIG.padding,
+          fill: input.fill ?? DEFAULT_FIXMATCH_CONFIG.fill,
+          randAugmentOps: input.randAugmentOps ?? DEFAULT_FIXMATCH_CONFIG.randAugmentOps,
+          randAugmentMagnitude: input.randAugmentMagnitude ?? DEFAULT_FIXMATCH_CONFIG.randAugmentMagnitude,
         }
       : {}),
+    ...(input.initFrom === undefined ? {} : { initFrom: input.initFrom }),
     steps: input.steps ?? d.steps,
     batchSize: input.batchSize ?? d.batchSize,
     lr: input.lr ?? d.lr,
@@ -248,6 +275,11 @@ function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"
     mu: c.mu ?? d.mu,
     threshold: c.threshold ?? d.threshold,
     lambdaU: c.lambdaU ?? d.lambdaU,
+    emaWarmup: c.emaWarmup ?? d.emaWarmup,
+    padding: c.padding ?? d.padding,
+    fill: c.fill ?? d.fill,
+    randAugmentOps: c.randAugmentOps ?? d.randAugmentOps,
+    randAugmentMagnitude: c.randAugmentMagnitude ?? d.randAugmentMagnitude,
     lr,
     momentum,
     nesterov,
@@ -291,6 +323,8 @@ async function pretrainInLockedDir(input: PretrainInput, run: RunContext, seed: 
 
   const { height, width, channels, numClasses } = manifest.source;
   const model = createModel({ arch: config.model, inputShape: [height, width, channels], numClasses, seed });
+  // A warm start replaces the seeded initial weights; resuming from last.ckpt then overrides both.
+  if (config.initFrom !== undefined) loadCheckpoint(config.initFrom, model);
   const progress = createProgress(run.label, { json: run.json });
   try {
     const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: withRunListener(progress.listener, run) };
