@@ -75,13 +75,24 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const fm = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch", dataset.source, seed) }, [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
+  const start = (method: "fixmatch" | "fixmatch-la"): PretrainSpec => ({
+    kind: "fixmatch",
+    config: s.fixmatch(method, dataset.source, seed),
+    ...(s.fixmatchWarmStart ? { warmStart: s.labelledOnly(method === "fixmatch" ? "erm" : "la", dataset.source, seed) } : {}),
+  });
+  const fm = makeJob("semi-supervised", s, dataset, seed, start("fixmatch"), [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
+  // The partner pool is pseudo-labelled on the weak view FixMatch trained with (flips and crop padding of the source).
+  const weak = s.fixmatch("fixmatch-la", dataset.source, seed);
+  const selmix = selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset).map((r) => ({
+    ...r,
+    candidates: (r.candidates ?? []).map((c) => ({ ...c, flip: weak.flip, padding: weak.padding })),
+  }));
   const rows: RowSpec[] = [
     { id: "fixmatch-la", label: "FixMatch-LA" },
-    ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
+    ...selmix,
     ...competitorRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
   ];
-  const la = makeJob("semi-supervised", s, dataset, seed, { kind: "fixmatch", config: s.fixmatch("fixmatch-la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts);
+  const la = makeJob("semi-supervised", s, dataset, seed, start("fixmatch-la"), rows, o.dataDir, o.limits, o.strictCounts);
   return [la, fm, ...labelledOnlyJobs(o, dataset, seed)];
 }
 

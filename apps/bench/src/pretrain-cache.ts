@@ -12,7 +12,7 @@ export interface CachedPretrain {
   /** `<cache>/pretrain-<sha256>.ckpt`. */
   readonly path: string;
   readonly hash: string;
-  /** Seconds of the run that produced it (not of this load). */
+  /** Seconds of the run that produced it (not of this load), its warm start included. */
   readonly seconds: number;
   readonly bestStep: number;
   readonly cached: boolean;
@@ -51,6 +51,11 @@ export async function pretrainCached(
     const side = JSON.parse(readFileSync(sidecarPath, "utf8")) as Sidecar;
     return { path, hash, seconds: side.seconds, bestStep: side.bestStep, cached: true };
   }
+  // A warm start trains (or loads) its labelled-only model into `model` first; that run has its own cache entry.
+  const warm =
+    job.pretrain.kind === "fixmatch" && job.pretrain.warmStart !== undefined
+      ? await pretrainCached({ ...job, pretrain: { kind: "supervised", config: job.pretrain.warmStart } }, splits, model, cacheDir, log)
+      : undefined;
   const runDir = join(cacheDir, `pretrain-${hash}.run`);
   const io = { checkpointDir: runDir, datasetManifestId: manifestId };
   log(`pre-training ${job.pretrain.config.method} ${job.pretrain.config.steps} steps (${hash.slice(0, 12)})`);
@@ -59,7 +64,7 @@ export async function pretrainCached(
     job.pretrain.kind === "fixmatch"
       ? await pretrainFixMatch(model, splits.labeled, splits.unlabeled, splits.validation, job.pretrain.config, io)
       : await pretrain(model, splits.labeled, splits.validation, job.pretrain.config, io);
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000 + (warm?.seconds ?? 0);
   const sidecar: Sidecar = { seconds, bestStep: result.bestStep, key };
   writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
   saveCheckpoint(path, model, { step: result.bestStep, datasetManifestId: manifestId });

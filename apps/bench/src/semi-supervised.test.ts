@@ -30,6 +30,16 @@ describe("semi-supervised jobs", () => {
       }
     }
   });
+
+  it("warm-start FixMatch-LA from the LA (labelled only) model of the same table when the profile says so", () => {
+    const jobs = buildJobs({ table: "semi-supervised", settings: profileSettings("full"), seeds: 1, sources: ["fashion-mnist"] });
+    const fixmatchLa = jobs.find((j) => j.rows.some((r) => r.id === "fixmatch-la"))!;
+    const laLabelled = jobs.find((j) => j.dataset.id === fixmatchLa.dataset.id && j.rows.some((r) => r.id === "la-labelled"))!;
+    expect(fixmatchLa.pretrain.kind === "fixmatch" && fixmatchLa.pretrain.warmStart).toEqual(laLabelled.pretrain.config); // one cache entry
+    expect(fixmatchLa.rows.filter((r) => r.candidates !== undefined).every((r) => r.candidates!.every((c) => c.partnerView === "weak" && c.padding === 0))).toBe(true);
+    const paper = buildJobs({ table: "semi-supervised", settings: profileSettings("paper"), seeds: 1, sources: ["cifar10"] });
+    expect(paper.every((j) => j.pretrain.kind !== "fixmatch" || j.pretrain.warmStart === undefined)).toBe(true);
+  });
 });
 
 function row(id: string, label: string, seed: number, meanRecall: number, minRecall: number, objective?: RowResult["objective"]): RowResult {

@@ -29,7 +29,12 @@ export interface DatasetSpec {
 /** How the starting model of a job is trained. */
 export type PretrainSpec =
   | { readonly kind: "supervised"; readonly config: PretrainConfig }
-  | { readonly kind: "fixmatch"; readonly config: FixMatchConfig };
+  | {
+      readonly kind: "fixmatch";
+      readonly config: FixMatchConfig;
+      /** Labelled-only pre-training whose weights start FixMatch (a CPU-budget warm start; cached on its own). */
+      readonly warmStart?: PretrainConfig;
+    };
 
 /**
  * One row of a table produced by a job. Without `candidates` the row is the pre-trained model itself; with them it
