@@ -25,6 +25,24 @@ describe("semi-supervised runs", () => {
     expect(existsSync(join(ft, "diagnostics.jsonl"))).toBe(true);
   });
 
+  test("the FixMatch switches reach config.json, and --init-from warm-starts from another run's weights", async () => {
+    const la = join(dir, "la");
+    const a = await runCli(["pretrain", "--out", la, ...ssl, "--method", "la", "--steps", "10", "--eval-every", "10", "--json"]);
+    expect(a.exitCode).toBe(0);
+    const pre = join(dir, "fixmatch-switches");
+    const flags = ["--padding", "0", "--fill", "mean", "--rand-augment-ops", "1", "--rand-augment-magnitude", "random", "--no-ema-warmup"];
+    const args = ["pretrain", "--out", pre, ...ssl, "--method", "fixmatch-la", "--steps", "10", "--eval-every", "10", "--mu", "1", ...flags];
+    const b = await runCli([...args, "--init-from", join(la, "best.ckpt"), "--json"]);
+    expect(b.stderr).toBe("");
+    expect(b.exitCode).toBe(0);
+    const config = JSON.parse(readFileSync(join(pre, "config.json"), "utf8"));
+    expect(config).toMatchObject({ padding: 0, fill: "mean", randAugmentOps: 1, randAugmentMagnitude: "random", emaWarmup: false, initFrom: join(la, "best.ckpt") });
+    const missing = await runCli([...args, "--no-resume", "--init-from", join(dir, "nothing.ckpt")]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^selmix: [A-Z_]+: .*nothing\.ckpt/);
+  });
+
   test("FixMatch without unlabelled data is a one-line coded error", async () => {
     const r = await runCli(["pretrain", "--out", join(dir, "bad"), "--n1", "100", "--rho", "10", "--val-per-class", "20", "--method", "fixmatch", "--backend", "wasm"]);
     expect(r.exitCode).toBe(1);

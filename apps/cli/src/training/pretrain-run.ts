@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import {
   type AugmentFill,
@@ -148,7 +148,7 @@ export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
   readonly fill?: AugmentFill;
   readonly randAugmentOps?: number;
   readonly randAugmentMagnitude?: number | "random";
-  /** Checkpoint whose weights start the training (a warm start), instead of the seeded initialisation. */
+  /** Absolute path of the checkpoint whose weights start the training (a warm start) instead of the seeded initialisation. */
   readonly initFrom?: string;
   readonly source: SourceName;
   readonly profile: ProfileName;
@@ -240,7 +240,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
           randAugmentMagnitude: input.randAugmentMagnitude ?? DEFAULT_FIXMATCH_CONFIG.randAugmentMagnitude,
         }
       : {}),
-    ...(input.initFrom === undefined ? {} : { initFrom: input.initFrom }),
+    ...(input.initFrom === undefined ? {} : { initFrom: resolve(input.initFrom) }),
     steps: input.steps ?? d.steps,
     batchSize: input.batchSize ?? d.batchSize,
     lr: input.lr ?? d.lr,
