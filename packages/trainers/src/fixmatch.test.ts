@@ -97,6 +97,30 @@ describe("fixMatchLoss", () => {
   });
 });
 
+describe("fixMatchLoss with an unlabelled prior", () => {
+  test("adds the adjustment to the weak and strong logits only: pseudo-label, mask and CE see the adjusted logits", () => {
+    const before = tf.memory().numTensors;
+    const rows = [
+      [1, 0, 0],
+      [2, 2.5, 0], // weak: argmax 1 unadjusted, 0 after + log prior
+      [0, 0, 0],
+    ];
+    const adjust = [0, Math.log(0.25), Math.log(0.25)];
+    const shifted = rows.map((r, i) => (i === 0 ? r : r.map((v, c) => v + adjust[c]!)));
+    const out = tf.tidy(() => {
+      const labels = tf.tensor1d([0], "int32");
+      const a = fixMatchLoss(tf.tensor2d(rows), labels, 1, 1, 0.5, 1, undefined, tf.tensor1d(adjust));
+      const b = fixMatchLoss(tf.tensor2d(shifted), labels, 1, 1, 0.5, 1, undefined);
+      return [...a, ...b];
+    });
+    const v = out.map((t) => t.arraySync() as number);
+    tf.dispose(out);
+    for (let i = 0; i < 4; i++) expect(v[i]).toBeCloseTo(v[i + 4]!, 6);
+    expect(v[3]).toBe(1); // softmax(2, 2.5 - 1.39, -1.39) max ≈ 0.66 ≥ 0.5
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("pretrainFixMatch", () => {
   test("runs with finite losses, an active unlabelled branch, no tensor leak, and keeps the best EMA weights", async () => {
     const counts: number[] = [];

@@ -54,6 +54,13 @@ export interface FixMatchConfig {
   readonly selectBy: SelectionMetric;
   /** τ of the logit adjustment (`fixmatch-la`; the reference uses 1). */
   readonly laTau: number;
+  /**
+   * The class prior assumed for the unlabelled pool (`fixmatch-la`). `uniform` (the reference): the unlabelled loss
+   * is plain CE on the balanced logits. `labelled`: the labelled prior, as when ρ_u = ρ_l: pseudo-labels are the
+   * argmax of the weak logits + τ·log prior and the unlabelled CE gets the same adjustment, so the pseudo-labelled
+   * data is trained with the logit-adjusted loss too and a head-heavy pool does not pull the model to the head.
+   */
+  readonly unlabeledPrior: "uniform" | "labelled";
   /** Horizontal flips in the weak and strong augmentations (false for digits). */
   readonly flip: boolean;
   /** Reflect-padding of the weak view's random crop (4 in the reference; 0 keeps images in place for an MLP). */
@@ -97,6 +104,7 @@ export const DEFAULT_FIXMATCH_CONFIG: FixMatchConfig = {
   evalEvery: 500,
   selectBy: "mean-recall",
   laTau: 1,
+  unlabeledPrior: "uniform",
   flip: false,
   padding: 4,
   fill: "border",
@@ -177,6 +185,9 @@ function validateConfig(c: FixMatchConfig): void {
   positiveInt("batch size", c.batchSize);
   positiveInt("mu", c.mu);
   positiveInt("eval every", c.evalEvery);
+  if (c.unlabeledPrior !== "uniform" && c.unlabeledPrior !== "labelled") {
+    throw new SelmixError("INVALID_VALUE", `unlabeled prior must be uniform or labelled, got ${String(c.unlabeledPrior)}`);
+  }
   if (c.method !== "fixmatch" && c.method !== "fixmatch-la") throw new SelmixError("INVALID_VALUE", `unknown method ${String(c.method)}`);
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
   if (!(c.threshold >= 0 && c.threshold <= 1)) throw new SelmixError("INVALID_VALUE", `threshold must be in [0, 1], got ${c.threshold}`);
@@ -194,8 +205,9 @@ const stopGradient = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
 
 /**
  * The FixMatch objective on one batch of logits, rows `[labelled B | weak mu·B | strong mu·B]`:
- * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong, argmax softmax(weak))), where
- * mask = [max softmax(weak) ≥ threshold] and the weak branch is stop-gradient. Returns
+ * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong + a_u, argmax softmax(weak + a_u))), where
+ * mask = [max softmax(weak + a_u) ≥ threshold], a_u the unlabelled adjustment (none by default) and the weak branch
+ * is stop-gradient. Returns
  * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them.
  *
  * @internal Exported for tests.
@@ -208,11 +220,13 @@ export function fixMatchLoss(
   threshold: number,
   lambdaU: number,
   adjustment: tf.Tensor1D | undefined,
+  unlabeledAdjustment?: tf.Tensor1D,
 ): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
   const k = logits.shape[1];
   const labeled = tf.slice(logits, [0, 0], [b, k]);
-  const weak = stopGradient(tf.slice(logits, [b, 0], [u, k])) as tf.Tensor2D;
-  const strong = tf.slice(logits, [b + u, 0], [u, k]);
+  const shift = (x: tf.Tensor2D): tf.Tensor2D => (unlabeledAdjustment === undefined ? x : tf.add(x, unlabeledAdjustment));
+  const weak = shift(stopGradient(tf.slice(logits, [b, 0], [u, k])) as tf.Tensor2D);
+  const strong = shift(tf.slice(logits, [b + u, 0], [u, k]));
   const supervised = crossEntropy(labeled, labels, adjustment);
   const probs = tf.softmax(weak);
   const pseudo = tf.argMax(probs, 1);
@@ -293,6 +307,7 @@ export async function pretrainFixMatch(
   );
   const ema = config.ema > 0 ? createEma(model, config.ema, { warmup: config.emaWarmup }) : undefined;
   const adjustment = config.method === "fixmatch-la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  const unlabeledAdjustment = adjustment !== undefined && config.unlabeledPrior === "labelled" ? adjustment : undefined;
   const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
   const manifest = io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {};
@@ -374,7 +389,16 @@ export async function pretrainFixMatch(
         const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
         let extra: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
-          const [total, sup, unsup, maskRate] = fixMatchLoss(model.logits(x, true), y, b, u, config.threshold, config.lambdaU, adjustment);
+          const [total, sup, unsup, maskRate] = fixMatchLoss(
+            model.logits(x, true),
+            y,
+            b,
+            u,
+            config.threshold,
+            config.lambdaU,
+            adjustment,
+            unlabeledAdjustment,
+          );
           extra = tf.keep(tf.stack([sup, unsup, maskRate]));
           return total;
         }, trainVars);

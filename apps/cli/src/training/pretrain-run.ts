@@ -54,6 +54,7 @@ export interface PretrainInput extends ProfileOptions {
   readonly threshold?: number;
   readonly lambdaU?: number;
   readonly emaWarmup?: boolean;
+  readonly unlabeledPrior?: "uniform" | "labelled";
   readonly padding?: number;
   readonly fill?: AugmentFill;
   readonly randAugmentOps?: number;
@@ -103,6 +104,7 @@ const inputSchema = z
     threshold: z.number().min(0).max(1),
     lambdaU: z.number().nonnegative(),
     emaWarmup: z.boolean(),
+    unlabeledPrior: z.enum(["uniform", "labelled"]),
     padding: z.int().nonnegative(),
     fill: z.union([z.int().min(0).max(255), z.enum(["border", "mean"])]),
     randAugmentOps: z.int().nonnegative(),
@@ -142,8 +144,9 @@ export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
   readonly mu?: number;
   readonly threshold?: number;
   readonly lambdaU?: number;
-  /** FixMatch only: EMA warm-up, weak-view padding, strong-view fill and RandAugment(n, m). */
+  /** FixMatch only: EMA warm-up, unlabelled prior, weak-view padding, strong-view fill and RandAugment(n, m). */
   readonly emaWarmup?: boolean;
+  readonly unlabeledPrior?: "uniform" | "labelled";
   readonly padding?: number;
   readonly fill?: AugmentFill;
   readonly randAugmentOps?: number;
@@ -234,6 +237,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
           threshold: input.threshold ?? DEFAULT_FIXMATCH_CONFIG.threshold,
           lambdaU: input.lambdaU ?? DEFAULT_FIXMATCH_CONFIG.lambdaU,
           emaWarmup: input.emaWarmup ?? DEFAULT_FIXMATCH_CONFIG.emaWarmup,
+          unlabeledPrior: input.unlabeledPrior ?? DEFAULT_FIXMATCH_CONFIG.unlabeledPrior,
           padding: input.padding ?? DEFAULT_FIXMATCH_CONFIG.padding,
           fill: input.fill ?? DEFAULT_FIXMATCH_CONFIG.fill,
           randAugmentOps: input.randAugmentOps ?? DEFAULT_FIXMATCH_CONFIG.randAugmentOps,
@@ -276,6 +280,7 @@ function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"
     threshold: c.threshold ?? d.threshold,
     lambdaU: c.lambdaU ?? d.lambdaU,
     emaWarmup: c.emaWarmup ?? d.emaWarmup,
+    unlabeledPrior: c.unlabeledPrior ?? d.unlabeledPrior,
     padding: c.padding ?? d.padding,
     fill: c.fill ?? d.fill,
     randAugmentOps: c.randAugmentOps ?? d.randAugmentOps,
