@@ -128,7 +128,9 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
     fullNetwork: (objective, seed, dataset) => ({ ...finetune(objective, seed, dataset), mode: "full", steps: quick ? 50 : 500 }),
     description: quick
       ? `MNIST only, 1 seed, MLP; pre-training ${pretrainSteps} steps, FixMatch ${fixmatchSteps} steps, head-only fine-tuning ${finetuneSteps} steps. Checks structure, not numbers.`
-      : `MLP (MNIST-like) or small CNN (CIFAR); pre-training ${pretrainSteps} steps (batch 64, SGD Nesterov, lr 0.05, cosine), FixMatch ${fixmatchSteps} steps (B = 64, μ = 2, EMA 0.999); ` +
+      : `MLP (MNIST-like) or small CNN (CIFAR); pre-training ${pretrainSteps} steps (batch 64, SGD Nesterov, lr 0.05, cosine), FixMatch ${fixmatchSteps} steps (B = 64, μ = 2, EMA 0.999 with warm-up, ` +
+        "RandAugment(3, 5), border fill, flips only on 28×28 images) warm-started from the labelled-only model of the same seed (a CPU-budget deviation: the paper trains 2^20 steps from scratch); " +
+        `ERM/LA (labelled only): the supervised recipe on the labelled split, ${fixmatchSteps} steps, validated every 500 (LA (labelled only) is also FixMatch-LA's start, so FixMatch-LA has had ${2 * fixmatchSteps} steps in all); ` +
         `fine-tuning head-only ${finetuneSteps} steps, lr 0.01, temperature 0.5 × std(G) (spread scale), refresh every 50 steps, ` +
         "best refresh on the validation objective; in the supervised table each SelMix row runs the reference and the paper gain variant and keeps the one with the better validation objective " +
         "(semi-supervised: the reference variant only, for time).",
