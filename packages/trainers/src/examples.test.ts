@@ -41,6 +41,7 @@ import {
   reportMetric,
   SELECTION_METRICS,
   scheduleFactor,
+  UNLABELED_PRIORS,
   writeNpy,
 } from "@selmix/trainers";
 import * as tf from "@tensorflow/tfjs-core";
@@ -230,6 +231,13 @@ test("reportMetric", () => {
   //#endregion reportMetric
   expect(score).toBe(0.75);
   expect(reportMetric(metrics, "min-recall")).toBe(metrics.minRecall);
+});
+
+test("UNLABELED_PRIORS", () => {
+  //#region UNLABELED_PRIORS
+  const config: FixMatchConfig = { ...DEFAULT_FIXMATCH_CONFIG, unlabeledPrior: "estimated" }; // EM estimate of the pool's prior
+  //#endregion UNLABELED_PRIORS
+  expect(UNLABELED_PRIORS).toContain(config.unlabeledPrior);
 });
 
 test("createEma", () => {

@@ -170,24 +170,31 @@ describe("pretrainFixMatch", () => {
     expect(poison.result.history).toEqual(base.result.history);
   });
 
-  test("a run killed mid-way resumes from last.ckpt and ends with the same weights and history", async () => {
-    const full = await run(data.unlabeled, config, { checkpointDir: tempDir() });
+  test.each(["uniform", "estimated"] as const)("a run killed mid-way resumes from last.ckpt and ends with the same weights and history (unlabelled prior %s)", async (prior) => {
+    const c = { ...config, unlabeledPrior: prior };
+    const full = await run(data.unlabeled, c, { checkpointDir: tempDir() });
     const dir = tempDir();
-    const stopped = await run(data.unlabeled, config, { checkpointDir: dir, stopAfterStep: 15 });
+    const stopped = await run(data.unlabeled, c, { checkpointDir: dir, stopAfterStep: 15 });
     expect(stopped.result.completed).toBe(false);
     expect(stopped.result.stepsRun).toBe(15);
     const events: string[] = [];
-    const resumed = await run(data.unlabeled, config, { checkpointDir: dir, onProgress: (e) => e.kind === "resume" && events.push(`resume@${e.step}`) });
+    const resumed = await run(data.unlabeled, c, { checkpointDir: dir, onProgress: (e) => e.kind === "resume" && events.push(`resume@${e.step}`) });
     expect(events).toEqual(["resume@15"]);
     expect(resumed.result.completed).toBe(true);
     expect(sameWeights(resumed.weights, full.weights)).toBe(true);
     expect(resumed.result.history).toEqual(full.result.history);
     expect(resumed.result.bestStep).toBe(full.result.bestStep);
+    if (prior === "estimated") {
+      const estimate = full.result.history.at(-1)!.unlabeledPrior!;
+      expect(estimate).toHaveLength(10);
+      expect(estimate.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+      expect(Math.max(...estimate)).toBeGreaterThan(0.1 + 1e-3); // moved away from uniform
+    }
   });
 
   test("rejects bad settings", async () => {
     const model = mlp();
-    for (const bad of [{ mu: 0 }, { threshold: 1.5 }, { steps: 0 }, { ema: 1 }, { lambdaU: -1 }]) {
+    for (const bad of [{ mu: 0 }, { threshold: 1.5 }, { steps: 0 }, { ema: 1 }, { lambdaU: -1 }, { unlabeledPrior: "skewed" as "uniform" }]) {
       await expect(pretrainFixMatch(model, data.labeled, data.unlabeled, data.validation, { ...config, ...bad })).rejects.toMatchObject({ code: "INVALID_VALUE" });
     }
     await expect(

@@ -17,6 +17,17 @@ import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
 import { createSgd } from "./sgd.ts";
 
+/** The class prior FixMatch-LA assumes for the unlabelled pool (see {@link FixMatchConfig.unlabeledPrior}). */
+export type UnlabeledPrior = "uniform" | "labelled" | "estimated";
+
+/**
+ * Every {@link UnlabeledPrior}.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#UNLABELED_PRIORS}
+ */
+export const UNLABELED_PRIORS: readonly UnlabeledPrior[] = ["uniform", "labelled", "estimated"];
+
 /** FixMatch (Sohn et al., 2020) and FixMatch with a logit-adjusted supervised loss (the SelMix pre-training). */
 export interface FixMatchConfig {
   /** `fixmatch`: plain CE on the labelled batch; `fixmatch-la`: τ·log(labelled prior) added to the labelled logits. */
@@ -59,8 +70,10 @@ export interface FixMatchConfig {
    * is plain CE on the balanced logits. `labelled`: the labelled prior, as when ρ_u = ρ_l: pseudo-labels are the
    * argmax of the weak logits + τ·log prior and the unlabelled CE gets the same adjustment, so the pseudo-labelled
    * data is trained with the logit-adjusted loss too and a head-heavy pool does not pull the model to the head.
+   * `estimated`: the same with a prior estimated from the unlabelled images themselves (EM of Saerens et al., 2002,
+   * one step per batch: π ← 0.99·π + 0.01·mean softmax(weak + τ·log π), from uniform), for any ρ_u.
    */
-  readonly unlabeledPrior: "uniform" | "labelled";
+  readonly unlabeledPrior: UnlabeledPrior;
   /** Horizontal flips in the weak and strong augmentations (false for digits). */
   readonly flip: boolean;
   /** Reflect-padding of the weak view's random crop (4 in the reference; 0 keeps images in place for an MLP). */
@@ -133,6 +146,8 @@ export interface FixMatchHistoryEntry {
   readonly unsupervisedLoss: number;
   /** Fraction of the last step's unlabelled images whose pseudo-label passed the threshold. */
   readonly maskRate: number;
+  /** The estimated class prior of the unlabelled pool (`unlabeledPrior: "estimated"`). */
+  readonly unlabeledPrior?: readonly number[];
 }
 
 /**
@@ -157,6 +172,8 @@ interface ResumeState {
   bestValue: number;
   bestValidation: MetricReport | null;
   history: FixMatchHistoryEntry[];
+  /** Running estimate of the unlabelled prior (`estimated`; null before the first step and in older checkpoints). */
+  prior?: number[] | null;
 }
 
 /**
@@ -185,8 +202,8 @@ function validateConfig(c: FixMatchConfig): void {
   positiveInt("batch size", c.batchSize);
   positiveInt("mu", c.mu);
   positiveInt("eval every", c.evalEvery);
-  if (c.unlabeledPrior !== "uniform" && c.unlabeledPrior !== "labelled") {
-    throw new SelmixError("INVALID_VALUE", `unlabeled prior must be uniform or labelled, got ${String(c.unlabeledPrior)}`);
+  if (!UNLABELED_PRIORS.includes(c.unlabeledPrior)) {
+    throw new SelmixError("INVALID_VALUE", `unlabeled prior must be one of ${UNLABELED_PRIORS.join(", ")}, got ${String(c.unlabeledPrior)}`);
   }
   if (c.method !== "fixmatch" && c.method !== "fixmatch-la") throw new SelmixError("INVALID_VALUE", `unknown method ${String(c.method)}`);
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
@@ -352,6 +369,8 @@ export async function pretrainFixMatch(
     ...(state.unlabeledSampler ? { resume: state.unlabeledSampler } : {}),
   });
   const trainVars = model.trainableVariables();
+  const estimate = adjustment !== undefined && config.unlabeledPrior === "estimated";
+  if (estimate && (state.prior === undefined || state.prior === null)) state.prior = new Array<number>(k).fill(1 / k);
   let bestWeights: NamedArray[] | undefined;
   let parts = [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
   let step = state.step;
@@ -388,18 +407,13 @@ export async function pretrainFixMatch(
         const x = tf.concat([xl, xw, xs], 0);
         const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
         let extra: tf.Tensor | undefined;
+        const adjustU = estimate ? tf.mul(tf.log(tf.tensor1d(state.prior!)), config.laTau) : unlabeledAdjustment;
         const { value, grads } = tf.variableGrads(() => {
-          const [total, sup, unsup, maskRate] = fixMatchLoss(
-            model.logits(x, true),
-            y,
-            b,
-            u,
-            config.threshold,
-            config.lambdaU,
-            adjustment,
-            unlabeledAdjustment,
-          );
-          extra = tf.keep(tf.stack([sup, unsup, maskRate]));
+          const logits = model.logits(x, true);
+          const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined);
+          // E-step of the prior estimate: the mean posterior of the weak views under the current prior
+          const scalars = tf.stack([sup, unsup, maskRate]);
+          extra = tf.keep(estimate ? tf.concat([scalars, tf.mean(tf.softmax(tf.add(tf.slice(logits, [b, 0], [u, k]), adjustU!)), 0)]) : scalars);
           return total;
         }, trainVars);
         sgd.step(grads, lr);
@@ -410,6 +424,7 @@ export async function pretrainFixMatch(
       });
       parts = Array.from(await out.data());
       out.dispose();
+      if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[4 + c]!);
       const loss = parts[0]!;
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
       ema?.update();
@@ -420,7 +435,15 @@ export async function pretrainFixMatch(
         if (weights !== undefined) bestWeights = weights;
         state.history = [
           ...state.history,
-          { step: done, validation: report, loss, supervisedLoss: parts[1]!, unsupervisedLoss: parts[2]!, maskRate: parts[3]! },
+          {
+            step: done,
+            validation: report,
+            loss,
+            supervisedLoss: parts[1]!,
+            unsupervisedLoss: parts[2]!,
+            maskRate: parts[3]!,
+            ...(estimate ? { unlabeledPrior: [...state.prior!] } : {}),
+          },
         ];
         io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: report, best: improved });
         writeLast(done);

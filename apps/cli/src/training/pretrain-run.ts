@@ -33,6 +33,8 @@ import {
   SELECTION_METRICS,
   type ScheduleName,
   type SelectionMetric,
+  UNLABELED_PRIORS,
+  type UnlabeledPrior,
 } from "@selmix/trainers";
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
@@ -54,7 +56,7 @@ export interface PretrainInput extends ProfileOptions {
   readonly threshold?: number;
   readonly lambdaU?: number;
   readonly emaWarmup?: boolean;
-  readonly unlabeledPrior?: "uniform" | "labelled";
+  readonly unlabeledPrior?: UnlabeledPrior;
   readonly padding?: number;
   readonly fill?: AugmentFill;
   readonly randAugmentOps?: number;
@@ -104,7 +106,7 @@ const inputSchema = z
     threshold: z.number().min(0).max(1),
     lambdaU: z.number().nonnegative(),
     emaWarmup: z.boolean(),
-    unlabeledPrior: z.enum(["uniform", "labelled"]),
+    unlabeledPrior: z.enum(UNLABELED_PRIORS),
     padding: z.int().nonnegative(),
     fill: z.union([z.int().min(0).max(255), z.enum(["border", "mean"])]),
     randAugmentOps: z.int().nonnegative(),
@@ -146,7 +148,7 @@ export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
   readonly lambdaU?: number;
   /** FixMatch only: EMA warm-up, unlabelled prior, weak-view padding, strong-view fill and RandAugment(n, m). */
   readonly emaWarmup?: boolean;
-  readonly unlabeledPrior?: "uniform" | "labelled";
+  readonly unlabeledPrior?: UnlabeledPrior;
   readonly padding?: number;
   readonly fill?: AugmentFill;
   readonly randAugmentOps?: number;
