@@ -1,0 +1,46 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createModel, initBackend } from "@selmix/models";
+import { DEFAULT_FIXMATCH_CONFIG, DEFAULT_PRETRAIN_CONFIG } from "@selmix/trainers";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { pretrainCached } from "./pretrain-cache.ts";
+import { jobSplits } from "./run-job.ts";
+import type { Job } from "./types.ts";
+
+const cache = mkdtempSync(join(tmpdir(), "selmix-bench-cache-"));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend({ name: "wasm" });
+});
+
+const warmStart = { ...DEFAULT_PRETRAIN_CONFIG, method: "la" as const, steps: 10, evalEvery: 10 };
+const job: Job = {
+  id: "warm",
+  table: "semi-supervised",
+  profile: "quick",
+  dataset: { id: "mnist-tiny", label: "tiny", source: "mnist", profile: "semi-supervised", options: { n1: 50, rho: 10, m1: 100, rhoU: 10, valPerClass: 10 } },
+  seed: 0,
+  model: "mlp",
+  pretrain: { kind: "fixmatch", config: { ...DEFAULT_FIXMATCH_CONFIG, steps: 5, evalEvery: 5, batchSize: 16, mu: 1, padding: 0 }, warmStart },
+  rows: [{ id: "fixmatch-la", label: "FixMatch-LA" }],
+};
+
+test("a warm-started FixMatch job trains (and caches) its labelled-only start first, and reuses it", async () => {
+  const splits = await jobSplits(job);
+  const fresh = () => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+  const model = fresh();
+  const logs: string[] = [];
+  const first = await pretrainCached(job, splits, model, cache, (m) => logs.push(m));
+  model.dispose();
+  expect(first.cached).toBe(false);
+  expect(logs).toEqual([expect.stringMatching(/^pre-training la 10 steps/), expect.stringMatching(/^pre-training fixmatch-la 5 steps/)]);
+  expect(readdirSync(cache).filter((f) => f.endsWith(".ckpt"))).toHaveLength(2); // the start and the FixMatch model
+  // The LA (labelled only) job of the same table finds the start in the cache.
+  const la: Job = { ...job, id: "la", pretrain: { kind: "supervised", config: warmStart }, rows: [{ id: "la-labelled", label: "LA (labelled only)" }] };
+  const again = fresh();
+  const start = await pretrainCached(la, splits, again, cache, (m) => logs.push(m));
+  again.dispose();
+  expect(start.cached).toBe(true);
+  expect(first.seconds).toBeGreaterThanOrEqual(start.seconds); // the warm start's time is part of FixMatch's
+});
