@@ -107,6 +107,8 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
       // A 4-pixel crop costs an MLP on 28x28 images about 8 points of mean recall (LA, 1000 steps): flips only, and
       // a milder strong view than the reference's RandAugment(3, 5) (measured: +0.5 test mean recall, seed 0).
       ...(isDigits(source) ? { padding: 0, randAugmentOps: 1, randAugmentMagnitude: 2 } : {}),
+      // The unlabelled pool's prior is not known to the profile (ρ_u ∈ {100, 1, 0.01}): estimate it (EM).
+      unlabeledPrior: "estimated",
       seed,
     }),
     fixmatchWarmStart: !quick,
@@ -130,7 +132,7 @@ function cpuProfile(name: "quick" | "full"): ProfileSettings {
     description: quick
       ? `MNIST only, 1 seed, MLP; pre-training ${pretrainSteps} steps, FixMatch ${fixmatchSteps} steps, head-only fine-tuning ${finetuneSteps} steps. Checks structure, not numbers.`
       : `MLP (MNIST-like) or small CNN (CIFAR); pre-training ${pretrainSteps} steps (batch 64, SGD Nesterov, lr 0.05, cosine), FixMatch ${fixmatchSteps} steps (B = 64, μ = 2, EMA 0.999 with warm-up, ` +
-        "border fill; on 28×28 images flips only and RandAugment(1, 2), else the reference crop and RandAugment(3, 5)) warm-started from the labelled-only model of the same seed (a CPU-budget deviation: the paper trains 2^20 steps from scratch); " +
+        "border fill, unlabelled prior estimated by EM; on 28×28 images flips only and RandAugment(1, 2), else the reference crop and RandAugment(3, 5)) warm-started from the labelled-only model of the same seed (a CPU-budget deviation: the paper trains 2^20 steps from scratch); " +
         `ERM/LA (labelled only): the supervised recipe on the labelled split, ${fixmatchSteps} steps, validated every 500 (LA (labelled only) is also FixMatch-LA's start, so FixMatch-LA has had ${2 * fixmatchSteps} steps in all); ` +
         `fine-tuning head-only ${finetuneSteps} steps, lr 0.01, temperature 0.5 × std(G) (spread scale), refresh every 50 steps, ` +
         "best refresh on the validation objective; in the supervised table each SelMix row runs the reference and the paper gain variant and keeps the one with the better validation objective " +
