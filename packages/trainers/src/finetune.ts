@@ -205,8 +205,12 @@ const float64Bytes = (name: string, values: Float64Array): NamedArray => ({
 });
 const float64From = (a: NamedArray): Float64Array => new Float64Array(a.values.buffer.slice(a.values.byteOffset, a.values.byteOffset + a.values.byteLength));
 
-/** How the unlabelled partners are seen when pseudo-labelled: the same draw at every call (resumable). */
-function partnerAugment(config: FinetuneConfig): Parameters<typeof toFloatBatch>[2] {
+/**
+ * How the unlabelled partners are seen when pseudo-labelled: the same draw at every call (resumable).
+ *
+ * @internal Exported for tests.
+ */
+export function partnerAugment(config: FinetuneConfig): Parameters<typeof toFloatBatch>[2] {
   if (config.partnerView === "plain") return { kind: "none" };
   return { kind: "weak", rng: createRng(config.seed ^ 0x5e1f), options: { flip: config.flip, padding: config.padding } };
 }

@@ -6,7 +6,7 @@ import { createModel, initBackend, type Model, type NamedArray } from "@selmix/m
 import type { PairBatch } from "@selmix/samplers";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { predict } from "./evaluate.ts";
-import { defaultFinetuneConfig, type FinetuneConfig, type FinetuneIo, type FinetuneResult, finetune } from "./finetune.ts";
+import { defaultFinetuneConfig, type FinetuneConfig, type FinetuneIo, type FinetuneResult, finetune, partnerAugment } from "./finetune.ts";
 import { DEFAULT_PRETRAIN_CONFIG, pretrain } from "./pretrain.ts";
 
 let data: Splits;
@@ -93,12 +93,13 @@ describe("SelMix semi-supervised: the true labels of unlabelled data are never r
 });
 
 describe("SelMix semi-supervised: partners by pseudo-label", () => {
-  test("partners are unlabelled-pool rows whose class is the current model's prediction, refreshed at every refresh", async () => {
+  test.each(["weak", "plain"] as const)("partners are unlabelled-pool rows whose class is the current model's prediction (%s view), refreshed at every refresh", async (view) => {
     const model = mlp();
     model.setWeights(start);
     const batches: { step: number; pairs: PairBatch }[] = [];
     const atRefresh = new Map<number, NamedArray[]>();
-    await finetune(model, { labeled: data.labeled, validation: data.validation, unlabeled: data.unlabeled }, full, {
+    const config = { ...full, partnerView: view, flip: true };
+    await finetune(model, { labeled: data.labeled, validation: data.validation, unlabeled: data.unlabeled }, config, {
       onPairs: (step, pairs) => {
         // full mode: the refresh has just run on exactly these live weights
         if (step % full.refreshEvery === 0) atRefresh.set(step, model.getWeights());
@@ -111,11 +112,14 @@ describe("SelMix semi-supervised: partners by pseudo-label", () => {
     const labeledRows = data.labeled.indices.length;
     const trueLabel = (row: number): number => data.unlabeled.dataset.labels[data.unlabeled.indices[row]!]!;
     let differFromTruth = 0;
+    let viewChanged = 0;
     const pseudoByRefresh: Int32Array[] = [];
     for (const [refreshStep, weights] of atRefresh) {
       const m = mlp();
       m.setWeights(weights);
-      const { predicted } = await predict(m, data.unlabeled.dataset, data.unlabeled.indices);
+      const { predicted } = await predict(m, data.unlabeled.dataset, data.unlabeled.indices, { augment: partnerAugment(config) });
+      const plain = (await predict(m, data.unlabeled.dataset, data.unlabeled.indices)).predicted;
+      viewChanged += predicted.filter((c, i) => c !== plain[i]).length;
       m.dispose();
       pseudoByRefresh.push(predicted);
       const window = batches.filter((b) => b.step >= refreshStep && b.step < refreshStep + full.refreshEvery);
@@ -134,6 +138,8 @@ describe("SelMix semi-supervised: partners by pseudo-label", () => {
     }
     // The partner classes are pseudo-labels, not the truth: some of them are wrong, and they moved between refreshes.
     expect(differFromTruth).toBeGreaterThan(0);
+    if (view === "weak") expect(viewChanged).toBeGreaterThan(0); // the weak view (flips, crops) is not the image
+    else expect(viewChanged).toBe(0);
     expect(sameWeights(atRefresh.get(0)!, atRefresh.get(10)!)).toBe(false);
     expect(pseudoByRefresh[0]!.some((c, i) => c !== pseudoByRefresh[1]![i])).toBe(true);
   });
