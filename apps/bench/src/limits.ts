@@ -39,7 +39,10 @@ const capped = <T extends { readonly steps: number }>(c: T, every: keyof T & str
 /** The pre-training with its steps capped. */
 export function limitPretrain(p: PretrainSpec, limits: TableLimits): PretrainSpec {
   const max = limits.maxSteps;
-  return p.kind === "supervised" ? { kind: "supervised", config: capped(p.config, "evalEvery", max) } : { kind: "fixmatch", config: capped(p.config, "evalEvery", max) };
+  if (p.kind === "supervised") return { kind: "supervised", config: capped(p.config, "evalEvery", max) };
+  // The warm start is capped like the labelled-only row it equals, so both keep one cache entry.
+  const warm = p.warmStart === undefined ? {} : { warmStart: capped(p.warmStart, "evalEvery", max) };
+  return { kind: "fixmatch", config: capped(p.config, "evalEvery", max), ...warm };
 }
 
 /** The rows with every fine-tune's steps capped and the prior set. */

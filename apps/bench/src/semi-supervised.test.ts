@@ -37,6 +37,12 @@ describe("semi-supervised jobs", () => {
     const laLabelled = jobs.find((j) => j.dataset.id === fixmatchLa.dataset.id && j.rows.some((r) => r.id === "la-labelled"))!;
     expect(fixmatchLa.pretrain.kind === "fixmatch" && fixmatchLa.pretrain.warmStart).toEqual(laLabelled.pretrain.config); // one cache entry
     expect(fixmatchLa.rows.filter((r) => r.candidates !== undefined).every((r) => r.candidates!.every((c) => c.partnerView === "weak" && c.padding === 0))).toBe(true);
+    // --max-steps caps the warm start like the row it equals
+    const limited = buildJobs({ table: "semi-supervised", settings: profileSettings("full"), seeds: 1, sources: ["fashion-mnist"], limits: { maxSteps: 7 } });
+    const limitedFm = limited.find((j) => j.rows.some((r) => r.id === "fixmatch-la"))!;
+    const limitedLa = limited.find((j) => j.dataset.id === limitedFm.dataset.id && j.rows.some((r) => r.id === "la-labelled"))!;
+    expect(limitedFm.pretrain.kind === "fixmatch" && limitedFm.pretrain.warmStart).toEqual(limitedLa.pretrain.config);
+    expect(limitedLa.pretrain.config.steps).toBe(7);
     const paper = buildJobs({ table: "semi-supervised", settings: profileSettings("paper"), seeds: 1, sources: ["cifar10"] });
     expect(paper.every((j) => j.pretrain.kind !== "fixmatch" || j.pretrain.warmStart === undefined)).toBe(true);
   });
