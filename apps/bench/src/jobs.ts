@@ -83,15 +83,11 @@ function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: numbe
   const fm = makeJob("semi-supervised", s, dataset, seed, start("fixmatch"), [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
   // The partner pool is pseudo-labelled on the weak view FixMatch trained with (flips and crop padding of the source).
   const weak = s.fixmatch("fixmatch-la", dataset.source, seed);
-  const selmix = selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset).map((r) => ({
-    ...r,
-    candidates: (r.candidates ?? []).map((c) => ({ ...c, flip: weak.flip, padding: weak.padding })),
-  }));
   const rows: RowSpec[] = [
     { id: "fixmatch-la", label: "FixMatch-LA" },
-    ...selmix,
+    ...selmixRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
     ...competitorRows("fixmatch-la", "FixMatch-LA", s, seed, "semi-supervised", dataset),
-  ];
+  ].map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, flip: weak.flip, padding: weak.padding })) }));
   const la = makeJob("semi-supervised", s, dataset, seed, start("fixmatch-la"), rows, o.dataDir, o.limits, o.strictCounts);
   return [la, fm, ...labelledOnlyJobs(o, dataset, seed)];
 }
