@@ -176,7 +176,8 @@ const stopGradient = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
  * The FixMatch objective on one batch of logits, rows `[labelled B | weak mu·B | strong mu·B]`:
  * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong, argmax softmax(weak))), where
  * mask = [max softmax(weak) ≥ threshold] and the weak branch is stop-gradient. Returns
- * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them.
+ * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them. With `totals` (the full batch's
+ * B and mu·B) the means become sums over this shard divided by them: the shard's share (data parallel).
  *
  * @internal Exported for tests.
  */
@@ -188,19 +189,21 @@ export function fixMatchLoss(
   threshold: number,
   lambdaU: number,
   adjustment: tf.Tensor1D | undefined,
+  totals?: { readonly b: number; readonly u: number },
 ): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
   const k = logits.shape[1];
   const labeled = tf.slice(logits, [0, 0], [b, k]);
   const weak = stopGradient(tf.slice(logits, [b, 0], [u, k])) as tf.Tensor2D;
   const strong = tf.slice(logits, [b + u, 0], [u, k]);
-  const supervised = crossEntropy(labeled, labels, adjustment);
+  const supervised = crossEntropy(labeled, labels, adjustment, totals?.b);
+  const meanU = (t: tf.Tensor): tf.Scalar => (totals === undefined ? tf.mean(t) : tf.div(tf.sum(t), totals.u)) as tf.Scalar;
   const probs = tf.softmax(weak);
   const pseudo = tf.argMax(probs, 1);
   const mask = tf.cast(tf.greaterEqual(tf.max(probs, 1), threshold), "float32");
   const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(pseudo, k), tf.logSoftmax(strong)), 1));
-  const unsupervised = tf.mean(tf.mul(perSample, mask)) as tf.Scalar;
+  const unsupervised = meanU(tf.mul(perSample, mask));
   const total = tf.add(supervised, tf.mul(unsupervised, lambdaU)) as tf.Scalar;
-  return [total, supervised, unsupervised, tf.mean(mask) as tf.Scalar];
+  return [total, supervised, unsupervised, meanU(mask)];
 }
 
 /**

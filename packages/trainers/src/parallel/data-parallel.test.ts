@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Splits } from "@selmix/datasets";
+import { createModel, initBackend, type Model, type NamedArray } from "@selmix/models";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { smallMnist } from "../../test/mnist-small.ts";
+import { DEFAULT_PRETRAIN_CONFIG, type PretrainConfig, pretrain } from "../pretrain.ts";
+import { imagePart, intPart } from "./batch-parts.ts";
+import { startGradientWorkers } from "./gradient-workers.ts";
+
+let data: Splits;
+const dirs: string[] = [];
+const mlp = (): Model => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+const config: PretrainConfig = { ...DEFAULT_PRETRAIN_CONFIG, steps: 24, batchSize: 32, evalEvery: 12, lr: 0.05, workers: 2 };
+const sameWeights = (a: readonly NamedArray[], b: readonly NamedArray[]): boolean =>
+  a.length === b.length && a.every((w, i) => w.name === b[i]!.name && w.values.every((v, j) => Object.is(v, b[i]!.values[j])));
+
+async function run(c: PretrainConfig, io: Parameters<typeof pretrain>[4] = {}): Promise<{ weights: NamedArray[]; losses: number[] }> {
+  const model = mlp();
+  const losses: number[] = [];
+  await pretrain(model, data.labeled, data.validation, c, { ...io, onProgress: (e) => e.kind === "step" && losses.push(e.loss) });
+  const weights = model.getWeights();
+  model.dispose();
+  return { weights, losses };
+}
+
+beforeAll(async () => {
+  await initBackend({ name: "wasm" });
+  data = await smallMnist();
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("data-parallel pre-training", () => {
+  test("two runs with 2 workers end with bit-identical weights, and their losses track the 1-worker run", async () => {
+    const a = await run(config);
+    const b = await run(config);
+    expect(sameWeights(a.weights, b.weights)).toBe(true);
+    const single = await run({ ...config, workers: 1 });
+    expect(a.losses).toHaveLength(single.losses.length);
+    // no batch norm in the MLP: only the float32 summation order of the gradients differs
+    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
+    expect(sameWeights(a.weights, single.weights)).toBe(false);
+  });
+
+  test("a 2-worker run killed mid-way resumes bit-identically", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "selmix-parallel-"));
+    dirs.push(dir);
+    const whole = await run(config);
+    await run(config, { checkpointDir: dir, stopAfterStep: 12 });
+    const resumed = await run(config, { checkpointDir: dir });
+    expect(sameWeights(resumed.weights, whole.weights)).toBe(true);
+  });
+});
+
+describe("startGradientWorkers", () => {
+  test("tensors stay flat on the main thread and in every worker", async () => {
+    const model = mlp();
+    const workers = await startGradientWorkers({ model, workers: 2, loss: { kind: "ce" }, variables: model.trainableVariables() });
+    const idx = Int32Array.from(data.labeled.indices.subarray(0, 16));
+    const y = Int32Array.from(idx, (i) => data.labeled.dataset.labels[i]!);
+    const counts: number[] = [];
+    const perWorker: (readonly number[])[] = [];
+    try {
+      for (let s = 0; s < 4; s++) {
+        const { grads, values } = await workers.step(model, { x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(y) });
+        expect(Object.keys(grads)).toHaveLength(model.trainableVariables().length);
+        expect(values[0]).toBeGreaterThan(0);
+        tf.dispose(grads);
+        counts.push(tf.memory().numTensors);
+        perWorker.push(workers.workerTensors());
+      }
+    } finally {
+      await workers.close();
+      model.dispose();
+    }
+    expect(new Set(counts).size).toBe(1);
+    expect(perWorker.every((w) => w.length === 2 && w[0] === perWorker[0]![0] && w[1] === perWorker[0]![1])).toBe(true);
+  });
+
+  test("fewer rows than workers is refused", async () => {
+    const model = mlp();
+    const workers = await startGradientWorkers({ model, workers: 2, loss: { kind: "ce" }, variables: model.trainableVariables() });
+    try {
+      const idx = Int32Array.of(data.labeled.indices[0]!);
+      await expect(workers.step(model, { x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(Int32Array.of(0)) })).rejects.toThrow(/fewer than the 2 workers/);
+    } finally {
+      await workers.close();
+      model.dispose();
+    }
+  });
+});

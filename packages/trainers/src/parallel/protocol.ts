@@ -1,0 +1,60 @@
+import type { BackendName, BnMode, ModelArch, NamedArray, WasmKernelLevel } from "@selmix/models";
+
+/**
+ * The loss a data-parallel step differentiates, fixed for a run. Each worker computes its shard's share of the
+ * full-batch loss (sums divided by the full batch sizes), so the full-batch gradient is the plain sum of the shards'.
+ *
+ * - `ce`: cross-entropy (`adjustment`: τ·log prior for LA) over parts `x`, `labels`.
+ * - `fixmatch`: the FixMatch objective over parts `labeled`, `weak`, `strong`, `labels`.
+ * - `mixup`: SelMix's feature mixup, cross-entropy of head(λ·g(x1) + (1 − λ)·g(x2)) over `x1`, `x2`, `lambdas`,
+ *   `labels`.
+ */
+export type ShardLoss =
+  | { readonly kind: "ce"; readonly adjustment?: Float32Array }
+  | { readonly kind: "fixmatch"; readonly threshold: number; readonly lambdaU: number; readonly adjustment?: Float32Array }
+  | { readonly kind: "mixup" };
+
+/** One input of a step: `rows` rows of `data.length / rows` values each; workers get contiguous row ranges. */
+export interface BatchPart {
+  /** Row-major values (images as float32 NHWC, labels as int32). */
+  readonly data: Float32Array | Int32Array;
+  /** Number of rows. */
+  readonly rows: number;
+}
+
+/** @internal What a worker thread starts with. */
+export interface WorkerInit {
+  readonly backend: BackendName;
+  readonly wasmKernels: WasmKernelLevel;
+  readonly arch: ModelArch;
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+  readonly loss: ShardLoss;
+  /** Names (as in `weightSpecs`) of the variables to differentiate, in the order of the returned gradients. */
+  readonly variables: readonly string[];
+}
+
+/** @internal One shard of one step. */
+export interface StepRequest {
+  readonly weights: readonly NamedArray[];
+  readonly bnMode: BnMode;
+  readonly parts: Readonly<Record<string, BatchPart>>;
+  /** Rows of every part in the whole batch (the denominators of the means). */
+  readonly totals: Readonly<Record<string, number>>;
+}
+
+/** @internal A worker's answer. */
+export type StepReply =
+  | {
+      readonly type: "grads";
+      /** Gradients of {@link WorkerInit.variables}, in that order. */
+      readonly grads: readonly Float32Array[];
+      /** Loss parts, this shard's share. */
+      readonly values: readonly number[];
+      /** Batch-norm running statistics after the step (`state` weights; empty unless BN is in `"train"` mode). */
+      readonly state: readonly NamedArray[];
+      /** `tf.memory().numTensors` in the worker after the step. */
+      readonly numTensors: number;
+    }
+  | { readonly type: "ready" }
+  | { readonly type: "error"; readonly code: string | null; readonly message: string };
