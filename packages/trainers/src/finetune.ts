@@ -22,6 +22,8 @@ import { crossEntropy } from "./losses.ts";
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { GainConfusion, GainVariant, RefreshDiagnostics, TargetTerm } from "./refresh.ts";
+import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import { createSgd, type Sgd } from "./sgd.ts";
 
 /** SelMix fine-tuning settings. Defaults (see {@link defaultFinetuneConfig}) follow the reference configs. */
@@ -76,6 +78,11 @@ export interface FinetuneConfig {
   readonly flip: boolean;
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
+  /**
+   * Gradient worker threads of the `full` mode (data parallel); absent or 1 trains in this thread. Head-only
+   * fine-tuning is plain JavaScript and ignores it.
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -203,8 +210,11 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
   };
 }
 
-function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): ModelLearner {
+async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): Promise<ModelLearner> {
   model.setBnMode("frozen-stats"); // batch statistics in the step, running statistics never updated, γ/β frozen
+  const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
+  const workers: GradientWorkers | undefined =
+    (config.workers ?? 1) > 1 ? await startGradientWorkers({ model, workers: config.workers!, loss: { kind: "mixup" }, variables: vars }) : undefined;
   const sgd: Sgd = createSgd(
     [
       { variables: model.paramGroups.head, lrFactor: 1, weightDecay: config.weightDecay },
@@ -212,7 +222,6 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
     ],
     0,
   );
-  const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
   const partner = data.unlabeled ?? data.labeled;
   const augment = (): Parameters<typeof toFloatBatch>[2] =>
     config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip } } : { kind: "none" };
@@ -229,9 +238,18 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
       return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices)).predicted;
     },
     async step(firstRows, partnerRows, lambdas, labels, lr) {
+      const first = Int32Array.from(firstRows, (r) => data.labeled.indices[r]!);
+      const second = Int32Array.from(partnerRows, (r) => partner.indices[r]!);
+      if (workers !== undefined) {
+        const x1 = imagePart(data.labeled.dataset, first, augment());
+        const x2 = imagePart(partner.dataset, second, augment());
+        const { grads, values } = await workers.step(model, { x1, x2, lambdas: scalarPart(lambdas), labels: intPart(labels) });
+        sgd.step(grads, lr);
+        return values[0]!;
+      }
       const loss = tf.tidy(() => {
-        const x1 = toFloatBatch(data.labeled.dataset, Int32Array.from(firstRows, (r) => data.labeled.indices[r]!), augment());
-        const x2 = toFloatBatch(partner.dataset, Int32Array.from(partnerRows, (r) => partner.indices[r]!), augment());
+        const x1 = toFloatBatch(data.labeled.dataset, first, augment());
+        const x2 = toFloatBatch(partner.dataset, second, augment());
         const lam = tf.tensor2d(Float32Array.from(lambdas), [lambdas.length, 1]);
         const y = tf.tensor1d(labels, "int32");
         const { value, grads } = tf.variableGrads(() => {
@@ -248,7 +266,10 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
     snapshot: () => model.getWeights(),
     restore: (weights) => model.setWeights(weights),
     sync() {},
-    dispose: () => sgd.dispose(),
+    async dispose() {
+      sgd.dispose();
+      await workers?.close();
+    },
   };
 }
 
@@ -293,7 +314,7 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
     io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
   }
   const rng = rngFromState(state.rng);
-  const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : fullLearner(model, data, valLabels, config, () => rng);
+  const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : await fullLearner(model, data, valLabels, config, () => rng);
   if (config.mode === "head-only") model.setBnMode("eval");
   const loopData: LoopData = {
     numClasses: model.numClasses,

@@ -13,6 +13,8 @@ import type { PretrainIo, PretrainResult } from "./pretrain.ts";
 import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
+import { imagePart, intPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import { createSgd } from "./sgd.ts";
 
 /** FixMatch (Sohn et al., 2020) and FixMatch with a logit-adjusted supervised loss (the SelMix pre-training). */
@@ -51,6 +53,8 @@ export interface FixMatchConfig {
   readonly flip: boolean;
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
+  /** Gradient worker threads (data parallel); absent or 1 trains in this thread. See `PretrainConfig.workers`. */
+  readonly workers?: number;
 }
 
 /**
@@ -164,6 +168,7 @@ function validateConfig(c: FixMatchConfig): void {
   if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) throw new SelmixError("INVALID_VALUE", `weight decay must be >= 0, got ${c.weightDecay}`);
+  if (c.workers !== undefined) positiveInt("workers", c.workers);
 }
 
 /** Identity forward, zero gradient (PyTorch's `detach`). */
@@ -269,7 +274,8 @@ export async function pretrainFixMatch(
     config.nesterov,
   );
   const ema = config.ema > 0 ? createEma(model, config.ema) : undefined;
-  const adjustment = config.method === "fixmatch-la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  const prior = config.method === "fixmatch-la" ? logPriorAdjustment(counts, config.laTau) : undefined;
+  const adjustment = prior === undefined ? undefined : tf.tensor1d(prior);
   const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
   const manifest = io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {};
@@ -324,7 +330,12 @@ export async function pretrainFixMatch(
     });
   };
 
+  let workers: GradientWorkers | undefined;
   try {
+    if ((config.workers ?? 1) > 1) {
+      const loss = { kind: "fixmatch", threshold: config.threshold, lambdaU: config.lambdaU, ...(prior === undefined ? {} : { adjustment: prior }) } as const;
+      workers = await startGradientWorkers({ model, workers: config.workers!, loss, variables: trainVars });
+    }
     for (; step < config.steps; step++) {
       if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
         completed = false;
@@ -333,26 +344,38 @@ export async function pretrainFixMatch(
       const li = labeledSampler.sample(b);
       const ui = unlabeledSampler.sample(u);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
-      const out = tf.tidy(() => {
-        const xl = toFloatBatch(ld, li, { kind: "weak", rng, options: augment });
-        const xw = toFloatBatch(pool.dataset, ui, { kind: "weak", rng, options: augment });
-        const xs = toFloatBatch(pool.dataset, ui, { kind: "strong", rng, options: augment });
-        const x = tf.concat([xl, xw, xs], 0);
-        const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
-        let extra: tf.Tensor | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const [total, sup, unsup, maskRate] = fixMatchLoss(model.logits(x, true), y, b, u, config.threshold, config.lambdaU, adjustment);
-          extra = tf.keep(tf.stack([sup, unsup, maskRate]));
-          return total;
-        }, trainVars);
+      if (workers !== undefined) {
+        const batch = {
+          labeled: imagePart(ld, li, { kind: "weak", rng, options: augment }),
+          weak: imagePart(pool.dataset, ui, { kind: "weak", rng, options: augment }),
+          strong: imagePart(pool.dataset, ui, { kind: "strong", rng, options: augment }),
+          labels: intPart(Int32Array.from(li, (i) => labels[i]!)),
+        };
+        const { grads, values } = await workers.step(model, batch);
         sgd.step(grads, lr);
-        const kept = extra!;
-        const result = tf.concat([tf.reshape(value, [1]), kept]);
-        kept.dispose();
-        return result;
-      });
-      parts = Array.from(await out.data());
-      out.dispose();
+        parts = [...values];
+      } else {
+        const out = tf.tidy(() => {
+          const xl = toFloatBatch(ld, li, { kind: "weak", rng, options: augment });
+          const xw = toFloatBatch(pool.dataset, ui, { kind: "weak", rng, options: augment });
+          const xs = toFloatBatch(pool.dataset, ui, { kind: "strong", rng, options: augment });
+          const x = tf.concat([xl, xw, xs], 0);
+          const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
+          let extra: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const [total, sup, unsup, maskRate] = fixMatchLoss(model.logits(x, true), y, b, u, config.threshold, config.lambdaU, adjustment);
+            extra = tf.keep(tf.stack([sup, unsup, maskRate]));
+            return total;
+          }, trainVars);
+          sgd.step(grads, lr);
+          const kept = extra!;
+          const result = tf.concat([tf.reshape(value, [1]), kept]);
+          kept.dispose();
+          return result;
+        });
+        parts = Array.from(await out.data());
+        out.dispose();
+      }
       const loss = parts[0]!;
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
       ema?.update();
@@ -371,6 +394,7 @@ export async function pretrainFixMatch(
     }
     if (!completed) writeLast(step);
   } finally {
+    await workers?.close();
     sgd.dispose();
     adjustment?.dispose();
   }

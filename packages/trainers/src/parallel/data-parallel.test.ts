@@ -6,6 +6,8 @@ import { createModel, initBackend, type Model, type NamedArray } from "@selmix/m
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { smallMnist } from "../../test/mnist-small.ts";
+import { DEFAULT_FIXMATCH_CONFIG, type FixMatchConfig, pretrainFixMatch } from "../fixmatch.ts";
+import { defaultFinetuneConfig, type FinetuneConfig, finetune } from "../finetune.ts";
 import { DEFAULT_PRETRAIN_CONFIG, type PretrainConfig, pretrain } from "../pretrain.ts";
 import { imagePart, intPart } from "./batch-parts.ts";
 import { startGradientWorkers } from "./gradient-workers.ts";
@@ -53,6 +55,45 @@ describe("data-parallel pre-training", () => {
     await run(config, { checkpointDir: dir, stopAfterStep: 12 });
     const resumed = await run(config, { checkpointDir: dir });
     expect(sameWeights(resumed.weights, whole.weights)).toBe(true);
+  });
+});
+
+describe("data-parallel FixMatch and full-network fine-tuning", () => {
+  test("FixMatch with 2 workers: identical reruns, losses close to 1 worker", async () => {
+    // the labelled split stands in for the unlabelled pool: only its images are read
+    const c: FixMatchConfig = { ...DEFAULT_FIXMATCH_CONFIG, steps: 6, batchSize: 8, mu: 2, evalEvery: 6, threshold: 0.5, ema: 0.9, workers: 2 };
+    const fixmatch = async (workers: number): Promise<{ weights: NamedArray[]; losses: number[] }> => {
+      const model = mlp();
+      const losses: number[] = [];
+      const onProgress = (e: { kind: string; loss?: number }): void => void (e.kind === "step" && losses.push(e.loss!));
+      await pretrainFixMatch(model, data.labeled, data.labeled, data.validation, { ...c, workers }, { onProgress });
+      const weights = model.getWeights();
+      model.dispose();
+      return { weights, losses };
+    };
+    const a = await fixmatch(2);
+    const b = await fixmatch(2);
+    expect(sameWeights(a.weights, b.weights)).toBe(true);
+    const single = await fixmatch(1);
+    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
+  });
+
+  test("full-network SelMix fine-tuning with 2 workers: identical reruns, losses close to 1 worker", async () => {
+    const c: FinetuneConfig = { ...defaultFinetuneConfig("min-recall", "full"), steps: 8, refreshEvery: 4, batchSize: 16, lr: 0.01, temperatureScale: "spread", temperature: 0.5, workers: 2 };
+    const tune = async (workers: number): Promise<{ weights: NamedArray[]; losses: number[] }> => {
+      const model = mlp();
+      const losses: number[] = [];
+      await finetune(model, { labeled: data.labeled, validation: data.validation }, { ...c, workers }, { onProgress: (e) => e.kind === "step" && losses.push(e.loss) });
+      const weights = model.getWeights();
+      model.dispose();
+      return { weights, losses };
+    };
+    const a = await tune(2);
+    const b = await tune(2);
+    expect(sameWeights(a.weights, b.weights)).toBe(true);
+    const single = await tune(1);
+    expect(a.losses).toHaveLength(8);
+    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
   });
 });
 
