@@ -19,6 +19,14 @@ const config: PretrainConfig = { ...DEFAULT_PRETRAIN_CONFIG, steps: 24, batchSiz
 const sameWeights = (a: readonly NamedArray[], b: readonly NamedArray[]): boolean =>
   a.length === b.length && a.every((w, i) => w.name === b[i]!.name && w.values.every((v, j) => Object.is(v, b[i]!.values[j])));
 
+/** Losses of two runs agree to 1e-3 (relative above 1). */
+function expectClose(a: readonly number[], b: readonly number[]): void {
+  expect(a).toHaveLength(b.length);
+  a.forEach((l, i) => {
+    expect(Math.abs(l - b[i]!)).toBeLessThan(1e-3 * Math.max(1, b[i]!));
+  });
+}
+
 async function run(c: PretrainConfig, io: Parameters<typeof pretrain>[4] = {}): Promise<{ weights: NamedArray[]; losses: number[] }> {
   const model = mlp();
   const losses: number[] = [];
@@ -44,7 +52,7 @@ describe("data-parallel pre-training", () => {
     const single = await run({ ...config, workers: 1 });
     expect(a.losses).toHaveLength(single.losses.length);
     // no batch norm in the MLP: only the float32 summation order of the gradients differs
-    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
+    expectClose(a.losses, single.losses);
     expect(sameWeights(a.weights, single.weights)).toBe(false);
   });
 
@@ -75,7 +83,7 @@ describe("data-parallel FixMatch and full-network fine-tuning", () => {
     const b = await fixmatch(2);
     expect(sameWeights(a.weights, b.weights)).toBe(true);
     const single = await fixmatch(1);
-    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
+    expectClose(a.losses, single.losses);
   });
 
   test("full-network SelMix fine-tuning with 2 workers: identical reruns, losses close to 1 worker", async () => {
@@ -93,7 +101,7 @@ describe("data-parallel FixMatch and full-network fine-tuning", () => {
     expect(sameWeights(a.weights, b.weights)).toBe(true);
     const single = await tune(1);
     expect(a.losses).toHaveLength(8);
-    a.losses.forEach((l, i) => expect(Math.abs(l - single.losses[i]!)).toBeLessThan(1e-3 * Math.max(1, single.losses[i]!)));
+    expectClose(a.losses, single.losses);
   });
 });
 

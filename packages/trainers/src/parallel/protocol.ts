@@ -10,8 +10,20 @@ import type { BackendName, BnMode, ModelArch, NamedArray, WasmKernelLevel } from
  *   `labels`.
  */
 export type ShardLoss =
-  | { readonly kind: "ce"; readonly adjustment?: Float32Array }
-  | { readonly kind: "fixmatch"; readonly threshold: number; readonly lambdaU: number; readonly adjustment?: Float32Array }
+  | {
+      readonly kind: "ce";
+      /** τ·log prior added to the logits (LA). */
+      readonly adjustment?: Float32Array;
+    }
+  | {
+      readonly kind: "fixmatch";
+      /** Confidence threshold of the pseudo-labels. */
+      readonly threshold: number;
+      /** Weight of the unlabelled loss. */
+      readonly lambdaU: number;
+      /** τ·log prior added to the labelled logits (FixMatch-LA). */
+      readonly adjustment?: Float32Array;
+    }
   | { readonly kind: "mixup" };
 
 /** One input of a step: `rows` rows of `data.length / rows` values each; workers get contiguous row ranges. */

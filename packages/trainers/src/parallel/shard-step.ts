@@ -13,7 +13,9 @@ export function variablesByName(model: Model): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
   for (const group of ["head", "backbone", "norm"] as const) {
     const names = specs.filter((s) => s.group === group).map((s) => s.name);
-    model.paramGroups[group].forEach((v, i) => out.set(names[i]!, v));
+    model.paramGroups[group].forEach((v, i) => {
+      out.set(names[i]!, v);
+    });
   }
   return out;
 }
