@@ -447,9 +447,10 @@ test("readNpy", () => {
 test("defaultWorkerCount", () => {
   //#region defaultWorkerCount
   // every core on wasm (single-threaded in Node); 1 on tfjs-node, which is multi-threaded already
-  const config = { ...DEFAULT_PRETRAIN_CONFIG, workers: defaultWorkerCount() };
+  const config = { ...DEFAULT_PRETRAIN_CONFIG, workers: defaultWorkerCount("cnn") };
   //#endregion defaultWorkerCount
   expect(config.workers).toBe(availableParallelism());
+  expect(defaultWorkerCount("mlp")).toBe(1);
 });
 
 test("startGradientWorkers", async () => {

@@ -4,6 +4,9 @@ import { BACKEND_ORDER, type BackendChoice, type BackendName } from "@selmix/mod
 /** Values of `--backend` (and the `backend` config key). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", ...BACKEND_ORDER];
 
+/** Help of `--workers` (pretrain, finetune). */
+export const WORKERS_HELP = "gradient worker threads, data parallel; 1 = in this thread (default: every core on wasm/cpu, 1 for mlp or tfjs-node)";
+
 /** Where and how a training command runs (flags that are not part of the experiment's config). */
 export interface RunContext {
   /** The run directory: config.json, manifest.json, checkpoints, metrics.json, ... */

@@ -4,9 +4,10 @@ import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
 import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
-import { type BackendChoice, loadCheckpoint, type Model, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
+import { type BackendChoice, loadCheckpoint, type Model, type ModelArch, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
   defaultFinetuneConfig,
+  defaultWorkerCount,
   evaluate,
   type FinetuneConfig,
   type FinetuneData,
@@ -62,6 +63,8 @@ export interface FinetuneInput {
   readonly lambdaMax?: number;
   readonly dataDir?: string;
   readonly backend?: BackendChoice;
+  /** Gradient worker threads of the full mode. */
+  readonly workers?: number;
   /** Partners from the unlabelled split by the current model's pseudo-labels (its labels are never read). */
   readonly semiSupervised?: boolean;
 }
@@ -79,6 +82,7 @@ const inputSchema = z
     flip: z.boolean(),
     dataDir: z.string(),
     backend: z.enum(BACKEND_CHOICES),
+    workers: z.int().positive(),
   })
   .partial();
 
@@ -128,8 +132,10 @@ function finetuneData(splits: Splits, semiSupervised: boolean): FinetuneData {
   return { labeled: splits.labeled, validation: splits.validation, unlabeled: splits.unlabeled };
 }
 
-function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean): FinetuneRunConfig {
+function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
+  // head-only fine-tuning is plain JavaScript: no gradient workers
+  const workers = d.mode === "full" ? { workers: input.workers ?? defaultWorkerCount(arch) } : {};
   const objectiveOptions: Record<string, number> = {};
   for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
   return {
@@ -154,6 +160,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     augment: input.augment ?? d.augment,
     flip: input.flip ?? flipDefault,
     seed: input.seed ?? d.seed,
+    ...workers,
     ...objectiveOptions,
   };
 }
@@ -204,7 +211,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
   try {
     const splits =
       run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
-    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip);
+    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip, model.arch);
     const config: FinetuneRunConfig = input.objectiveModule === undefined ? resolved : { ...resolved, objectiveModule: resolve(input.objectiveModule) };
     const objectiveLabel = plugin?.name ?? config.objective;
     if (run.resume) assertSameRun(run.out, config);
