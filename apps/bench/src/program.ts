@@ -66,7 +66,7 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--seeds <n>", "seeds per setting (profile default: quick 1, full 3)", positiveInt)
     .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
-    .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
+    .option("--workers <n>", "cores to use, split between job processes and gradient workers per job (printed; 0 = in this process)", nonNegativeInt, 2)
     .option("--queue <url>", "run the jobs on `bench worker` processes of this Redis instead: redis://HOST:PORT/DB")
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
     .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets, smoke runs)")

@@ -10,6 +10,7 @@ import { createModel, initBackend } from "@selmix/models";
 import { DEFAULT_PRETRAIN_CONFIG, defaultFinetuneConfig, finetune, pretrain } from "@selmix/trainers";
 import type { TableDocument } from "./document.ts";
 import { formatDuration } from "./markdown.ts";
+import { dataParallelSection } from "./parallel-speed.ts";
 import { jobSplits } from "./run-job.ts";
 import { median } from "./stats.ts";
 import type { BenchProfile, Job } from "./types.ts";
@@ -194,6 +195,7 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
     o.log("training throughput (packages/models/bench/throughput.ts)");
     lines.push(throughputTable(o.throughputArgs.length > 0 ? o.throughputArgs : quick ? ["--backends", "wasm", "--models", "mlp,cnn", "--seconds", "1", "--reps", "2"] : []));
   }
+  lines.push("", ...(await dataParallelSection(quick, o.log)));
   lines.push("", "### Fine-tuning vs pre-training time", "");
   o.log("fine-tuning vs pre-training time");
   lines.push(...(timesFromResults(o.out, o.profile) ?? (await measureSmallRun())));
