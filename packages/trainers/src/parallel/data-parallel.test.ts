@@ -142,3 +142,39 @@ describe("startGradientWorkers", () => {
     }
   });
 });
+
+describe("batch norm under gradient workers", () => {
+  test("the running statistics after a 2-worker step are the average of each shard's own update", async () => {
+    const model = createModel({ arch: "resnet32", inputShape: [8, 8, 1], numClasses: 10, seed: 0 });
+    const rows = 8;
+    const images = Float32Array.from({ length: rows * 64 }, (_, i) => ((i * 7919) % 256) / 255);
+    const labels = Int32Array.from({ length: rows }, (_, i) => i % 10);
+    const start = model.getWeights();
+    const stats = (): NamedArray[] => model.getWeights().filter((_, i) => model.weightSpecs()[i]!.group === "state");
+    const stepOn = async (workers: number, from: number, to: number): Promise<NamedArray[]> => {
+      model.setWeights(start);
+      const pool = await startGradientWorkers({ model, workers, loss: { kind: "ce" }, variables: model.trainableVariables() });
+      try {
+        const x = { data: images.slice(from * 64, to * 64), rows: to - from };
+        const { grads } = await pool.step(model, { x, labels: { data: labels.slice(from, to), rows: to - from } });
+        tf.dispose(grads);
+      } finally {
+        await pool.close();
+      }
+      return stats();
+    };
+    try {
+      const both = await stepOn(2, 0, rows);
+      const first = await stepOn(1, 0, rows / 2);
+      const second = await stepOn(1, rows / 2, rows);
+      expect(both.length).toBeGreaterThan(0);
+      both.forEach((s, i) => {
+        const expected = first[i]!.values.map((v, k) => Math.fround(Math.fround(v + second[i]!.values[k]!) / 2));
+        expect(Array.from(s.values)).toEqual(Array.from(expected));
+      });
+      expect(Array.from(both[0]!.values)).not.toEqual(Array.from(start.find((w) => w.name === both[0]!.name)!.values));
+    } finally {
+      model.dispose();
+    }
+  });
+});
