@@ -120,16 +120,18 @@ export function buildProgram(): Command {
       .addOption(new Option("--profile <name>", "quick | full | paper").choices(BENCH_PROFILES).default("full"))
       .option("--out <dir>", "results folder (reads <out>/<profile>/supervised.json when present)", resolve(ROOT, "results"))
       .option("--no-throughput", "skip the training throughput benchmark")
+      .option("--no-data-parallel", "skip the data-parallel timings (CNN with 1 vs N gradient workers, FixMatch step)")
       .option("--throughput-args <args>", "arguments for packages/models bench, e.g. \"--backends wasm --models mlp\"")
       .option("--readme", "rewrite the speed section of apps/bench/README.md")
       .action(
-        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string; readme?: boolean }) => {
+        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; dataParallel: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
             command: benchCommandLine(),
             profile: flags.profile,
             out: resolve(flags.out),
             throughputArgs: flags.throughputArgs?.split(/\s+/).filter(Boolean) ?? [],
             skipThroughput: !flags.throughput,
+            skipDataParallel: !flags.dataParallel,
             log: (m) => console.error(m),
           });
           if (flags.readme) updateReadme(README, `speed:${flags.profile}`, md);

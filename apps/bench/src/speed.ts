@@ -159,6 +159,8 @@ export interface SpeedOptions {
   /** Arguments for the models' throughput benchmark; empty for its defaults. */
   readonly throughputArgs: readonly string[];
   readonly skipThroughput: boolean;
+  /** Skip the data-parallel section (see `parallel-speed.ts`). */
+  readonly skipDataParallel?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -195,7 +197,7 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
     o.log("training throughput (packages/models/bench/throughput.ts)");
     lines.push(throughputTable(o.throughputArgs.length > 0 ? o.throughputArgs : quick ? ["--backends", "wasm", "--models", "mlp,cnn", "--seconds", "1", "--reps", "2"] : []));
   }
-  lines.push("", ...(await dataParallelSection(quick, o.log)));
+  if (o.skipDataParallel !== true) lines.push("", ...(await dataParallelSection(quick, o.log)));
   lines.push("", "### Fine-tuning vs pre-training time", "");
   o.log("fine-tuning vs pre-training time");
   lines.push(...(timesFromResults(o.out, o.profile) ?? (await measureSmallRun())));
