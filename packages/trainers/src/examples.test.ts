@@ -461,7 +461,7 @@ test("startGradientWorkers", async () => {
   const workers = await startGradientWorkers({ model, workers: 2, loss: { kind: "ce" }, variables });
   const images = new Float32Array(8 * 28 * 28).fill(0.5); // 8 images: rows 0-3 go to worker 0, 4-7 to worker 1
   const labels = Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7);
-  const { grads, values } = await workers.step(model, { x: { data: images, rows: 8 }, labels: { data: labels, rows: 8 } });
+  const { grads, values } = await workers.step({ x: { data: images, rows: 8 }, labels: { data: labels, rows: 8 } });
   sgd.step(grads, 0.05); // the full-batch gradient; the next step sends the new weights
   await workers.close();
   //#endregion startGradientWorkers

@@ -243,7 +243,7 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
       if (workers !== undefined) {
         const x1 = imagePart(data.labeled.dataset, first, augment());
         const x2 = imagePart(partner.dataset, second, augment());
-        const { grads, values } = await workers.step(model, { x1, x2, lambdas: scalarPart(lambdas), labels: intPart(labels) });
+        const { grads, values } = await workers.step({ x1, x2, lambdas: scalarPart(lambdas), labels: intPart(labels) });
         sgd.step(grads, lr);
         return values[0]!;
       }

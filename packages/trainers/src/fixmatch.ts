@@ -61,7 +61,8 @@ export interface FixMatchConfig {
  * CPU defaults (Fashion-MNIST-LT / MNIST-LT on the wasm backend): B = 64, mu = 2, 3000 steps, validation every 500
  * steps. The recipe itself is the reference's (threshold 0.95, λ_u = 1, lr 0.03, Nesterov momentum 0.9, weight decay
  * 5e-4, FixMatch cosine, EMA 0.999, LA with τ = 1). Measured on a 2-core CPU: `mlp` about 58 ms per step (3000
- * steps ≈ 3 min), `cnn` about 1.6 s per step (use a few hundred steps, or a GPU backend).
+ * steps ≈ 3 min), `cnn` about 1.6 s per step in one thread (use a few hundred steps, `workers` for every core, or a GPU
+ * backend).
  *
  * On a GPU, use the reference configs: WRN-28-2, B = 64, mu = 2 (`uratio: 2`), `steps: 2 ** 20` (1,048,576),
  * `evalEvery: 5000`. The FixMatch paper itself uses mu = 7.
@@ -351,7 +352,7 @@ export async function pretrainFixMatch(
           strong: imagePart(pool.dataset, ui, { kind: "strong", rng, options: augment }),
           labels: intPart(Int32Array.from(li, (i) => labels[i]!)),
         };
-        const { grads, values } = await workers.step(model, batch);
+        const { grads, values } = await workers.step(batch);
         sgd.step(grads, lr);
         parts = [...values];
       } else {

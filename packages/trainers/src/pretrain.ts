@@ -229,7 +229,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
         lastLoss = (await loss.data())[0]!;
         loss.dispose();
       } else {
-        const { grads, values } = await workers.step(model, { x: imagePart(train.dataset, idx, augment), labels: intPart(y) });
+        const { grads, values } = await workers.step({ x: imagePart(train.dataset, idx, augment), labels: intPart(y) });
         sgd.step(grads, lr);
         lastLoss = values[0]!;
       }

@@ -115,7 +115,7 @@ describe("startGradientWorkers", () => {
     const perWorker: (readonly number[])[] = [];
     try {
       for (let s = 0; s < 4; s++) {
-        const { grads, values } = await workers.step(model, { x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(y) });
+        const { grads, values } = await workers.step({ x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(y) });
         expect(Object.keys(grads)).toHaveLength(model.trainableVariables().length);
         expect(values[0]).toBeGreaterThan(0);
         tf.dispose(grads);
@@ -135,7 +135,7 @@ describe("startGradientWorkers", () => {
     const workers = await startGradientWorkers({ model, workers: 2, loss: { kind: "ce" }, variables: model.trainableVariables() });
     try {
       const idx = Int32Array.of(data.labeled.indices[0]!);
-      await expect(workers.step(model, { x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(Int32Array.of(0)) })).rejects.toThrow(/fewer than the 2 workers/);
+      await expect(workers.step({ x: imagePart(data.labeled.dataset, idx, { kind: "none" }), labels: intPart(Int32Array.of(0)) })).rejects.toThrow(/fewer than the 2 workers/);
     } finally {
       await workers.close();
       model.dispose();
@@ -156,7 +156,7 @@ describe("batch norm under gradient workers", () => {
       const pool = await startGradientWorkers({ model, workers, loss: { kind: "ce" }, variables: model.trainableVariables() });
       try {
         const x = { data: images.slice(from * 64, to * 64), rows: to - from };
-        const { grads } = await pool.step(model, { x, labels: { data: labels.slice(from, to), rows: to - from } });
+        const { grads } = await pool.step({ x, labels: { data: labels.slice(from, to), rows: to - from } });
         tf.dispose(grads);
       } finally {
         await pool.close();

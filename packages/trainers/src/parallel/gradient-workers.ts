@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { SelmixError, type SelmixErrorCode } from "@selmix/core";
 import { activeBackend, type Model, type ModelArch, type NamedArray, wasmTrainingKernelLevel } from "@selmix/models";
 import * as tf from "@tensorflow/tfjs-core";
-import type { BatchPart, ShardLoss, StepReply, StepRequest, WorkerInit } from "./protocol.ts";
+import type { BatchPart, GradsReply, ShardLoss, StepReply, StepRequest, WorkerInit } from "./protocol.ts";
 import { variablesByName } from "./shard-step.ts";
 
 /** What one data-parallel step returns. */
@@ -30,14 +30,14 @@ export interface GradientWorkers {
   /** Number of worker threads. */
   readonly size: number;
   /**
-   * One step: splits `parts` into shards, sends each worker the model's current weights and its shard, sums the
-   * gradients in worker order and, in batch-norm `"train"` mode, writes the averaged running statistics into
-   * `model`.
+   * One step (one at a time): splits `parts` into shards, sends each worker the model's current weights and its
+   * shard, sums the gradients in worker order and, in batch-norm `"train"` mode, writes the averaged running
+   * statistics into the model.
    *
    * @throws `SelmixError` (with the worker's code) when a worker fails; `INVALID_VALUE` if a part has fewer rows
    *   than there are workers.
    */
-  step(model: Model, parts: Readonly<Record<string, BatchPart>>): Promise<ParallelStep>;
+  step(parts: Readonly<Record<string, BatchPart>>): Promise<ParallelStep>;
   /** `tf.memory().numTensors` of every worker after its last step: flat from step to step in a leak-free loop. */
   workerTensors(): readonly number[];
   /** Stops the threads. */
@@ -122,7 +122,8 @@ export async function startGradientWorkers(options: GradientWorkersOptions): Pro
   // execArgv []: the built worker resolves its siblings to dist/, whatever conditions a test runner passed to Node
   const threads = Array.from({ length: n }, () => new Worker(script, { workerData: init, execArgv: [] }));
   const tensors = new Array<number>(n).fill(0);
-  const next = (w: Worker): Promise<StepReply> =>
+  /** The worker's next answer; its error (or its death) rejects. */
+  const next = (w: Worker): Promise<Exclude<StepReply, { type: "error" }>> =>
     new Promise((resolve, reject) => {
       const onMessage = (m: StepReply): void => {
         w.off("error", onError);
@@ -159,15 +160,15 @@ export async function startGradientWorkers(options: GradientWorkersOptions): Pro
 
   return {
     size: n,
-    async step(m, parts) {
+    async step(parts) {
       const totals: Record<string, number> = {};
       for (const [name, part] of Object.entries(parts)) {
         if (part.rows < n) throw new SelmixError("INVALID_VALUE", `${name} has ${part.rows} rows, fewer than the ${n} workers`);
         totals[name] = part.rows;
       }
-      const weights = m.getWeights();
-      const bnMode = m.bnMode;
-      const replies = await Promise.all(
+      const weights = model.getWeights();
+      const bnMode = model.bnMode;
+      const replies = (await Promise.all(
         threads.map((w, i) => {
           const shard: Record<string, BatchPart> = {};
           for (const [name, part] of Object.entries(parts)) shard[name] = slicePart(part, i, n);
@@ -175,26 +176,24 @@ export async function startGradientWorkers(options: GradientWorkersOptions): Pro
           w.postMessage({ weights, bnMode, parts: shard, totals } satisfies StepRequest);
           return answer;
         }),
-      );
+      )) as GradsReply[];
       const grads: tf.NamedTensorMap = {};
       const values: number[] = [];
       replies.forEach((r, i) => {
-        if (r.type !== "grads") return;
         tensors[i] = r.numTensors;
         r.values.forEach((v, j) => {
           values[j] = (values[j] ?? 0) + v;
         });
       });
-      const ok = replies.filter((r): r is Extract<StepReply, { type: "grads" }> => r.type === "grads");
       mainVars.forEach((v, j) => {
-        const sum = Float32Array.from(ok[0]!.grads[j]!);
-        for (let i = 1; i < ok.length; i++) {
-          const g = ok[i]!.grads[j]!;
+        const sum = Float32Array.from(replies[0]!.grads[j]!);
+        for (let i = 1; i < n; i++) {
+          const g = replies[i]!.grads[j]!;
           for (let k = 0; k < sum.length; k++) sum[k] = sum[k]! + g[k]!; // stored as float32: a float32 sum, in worker order
         }
         grads[v.name] = tf.tensor(sum, v.shape, "float32");
       });
-      if (bnMode === "train" && stateIdx.length > 0) writeAveragedState(m, weights, stateIdx, ok.map((r) => r.state));
+      if (bnMode === "train" && stateIdx.length > 0) writeAveragedState(model, weights, stateIdx, replies.map((r) => r.state));
       return { grads, values };
     },
     workerTensors: () => [...tensors],

@@ -11,11 +11,13 @@ import type { BackendName, BnMode, ModelArch, NamedArray, WasmKernelLevel } from
  */
 export type ShardLoss =
   | {
+      /** Cross-entropy. */
       readonly kind: "ce";
       /** τ·log prior added to the logits (LA). */
       readonly adjustment?: Float32Array;
     }
   | {
+      /** The FixMatch objective. */
       readonly kind: "fixmatch";
       /** Confidence threshold of the pseudo-labels. */
       readonly threshold: number;
@@ -24,7 +26,10 @@ export type ShardLoss =
       /** τ·log prior added to the labelled logits (FixMatch-LA). */
       readonly adjustment?: Float32Array;
     }
-  | { readonly kind: "mixup" };
+  | {
+      /** SelMix's feature mixup. */
+      readonly kind: "mixup";
+    };
 
 /** One input of a step: `rows` rows of `data.length / rows` values each; workers get contiguous row ranges. */
 export interface BatchPart {
@@ -55,18 +60,18 @@ export interface StepRequest {
   readonly totals: Readonly<Record<string, number>>;
 }
 
-/** @internal A worker's answer. */
-export type StepReply =
-  | {
-      readonly type: "grads";
-      /** Gradients of {@link WorkerInit.variables}, in that order. */
-      readonly grads: readonly Float32Array[];
-      /** Loss parts, this shard's share. */
-      readonly values: readonly number[];
-      /** Batch-norm running statistics after the step (`state` weights; empty unless BN is in `"train"` mode). */
-      readonly state: readonly NamedArray[];
-      /** `tf.memory().numTensors` in the worker after the step. */
-      readonly numTensors: number;
-    }
-  | { readonly type: "ready" }
-  | { readonly type: "error"; readonly code: string | null; readonly message: string };
+/** @internal A worker's gradients for one step. */
+export interface GradsReply {
+  readonly type: "grads";
+  /** Gradients of {@link WorkerInit.variables}, in that order. */
+  readonly grads: readonly Float32Array[];
+  /** Loss parts, this shard's share. */
+  readonly values: readonly number[];
+  /** Batch-norm running statistics after the step (`state` weights; empty unless BN is in `"train"` mode). */
+  readonly state: readonly NamedArray[];
+  /** `tf.memory().numTensors` in the worker after the step. */
+  readonly numTensors: number;
+}
+
+/** @internal A worker's answer: its gradients, "ready" once after start, or its error. */
+export type StepReply = GradsReply | { readonly type: "ready" } | { readonly type: "error"; readonly code: string | null; readonly message: string };
