@@ -19,11 +19,11 @@ import {
 import { arrayHeadLearner } from "./head-learner.ts";
 import type { LinearHead } from "./linear-head.ts";
 import { crossEntropy } from "./losses.ts";
+import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { GainConfusion, GainVariant, RefreshDiagnostics, TargetTerm } from "./refresh.ts";
-import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
-import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import { createSgd, type Sgd } from "./sgd.ts";
 
 /** SelMix fine-tuning settings. Defaults (see {@link defaultFinetuneConfig}) follow the reference configs. */

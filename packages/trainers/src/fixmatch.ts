@@ -9,12 +9,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
 import { evaluate } from "./evaluate.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
+import { imagePart, intPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { PretrainIo, PretrainResult } from "./pretrain.ts";
 import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
-import { imagePart, intPart } from "./parallel/batch-parts.ts";
-import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import { createSgd } from "./sgd.ts";
 
 /** FixMatch (Sohn et al., 2020) and FixMatch with a logit-adjusted supervised loss (the SelMix pre-training). */

@@ -10,9 +10,9 @@ import { createEma } from "./ema.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { createSgd } from "./sgd.ts";
-import type { ProgressListener, SelectionMetric } from "./progress.ts";
 import { imagePart, intPart } from "./parallel/batch-parts.ts";
 import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
+import type { ProgressListener, SelectionMetric } from "./progress.ts";
 import { validateAndKeepBest } from "./selection.ts";
 
 /** Supervised pre-training settings. */
