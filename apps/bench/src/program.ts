@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SelmixError } from "@selmix/core";
 import type { ClassPrior } from "@selmix/metrics";
@@ -41,6 +42,8 @@ function nonNegativeInt(value: string): number {
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** apps/bench/README.md. */
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
+/** packages/trainers/README.md: its data-parallel numbers come from `bench speed --readme`. */
+const TRAINERS_README = resolve(ROOT, "packages/trainers/README.md");
 
 interface TableFlags {
   profile: BenchProfile;
@@ -122,7 +125,7 @@ export function buildProgram(): Command {
       .option("--no-throughput", "skip the training throughput benchmark")
       .option("--no-data-parallel", "skip the data-parallel timings (CNN with 1 vs N gradient workers, FixMatch step)")
       .option("--throughput-args <args>", "arguments for packages/models bench, e.g. \"--backends wasm --models mlp\"")
-      .option("--readme", "rewrite the speed section of apps/bench/README.md")
+      .option("--readme", "rewrite the speed section of apps/bench/README.md (and the data-parallel one of packages/trainers/README.md)")
       .action(
         action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; dataParallel: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
@@ -135,6 +138,8 @@ export function buildProgram(): Command {
             log: (m) => console.error(m),
           });
           if (flags.readme) updateReadme(README, `speed:${flags.profile}`, md);
+          const dataParallel = join(resolve(flags.out), flags.profile, "data-parallel.md");
+          if (flags.readme && flags.dataParallel && existsSync(dataParallel)) updateReadme(TRAINERS_README, "data-parallel", readFileSync(dataParallel, "utf8"));
           process.stdout.write(md);
         }),
       ),

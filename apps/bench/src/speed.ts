@@ -197,7 +197,11 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
     o.log("training throughput (packages/models/bench/throughput.ts)");
     lines.push(throughputTable(o.throughputArgs.length > 0 ? o.throughputArgs : quick ? ["--backends", "wasm", "--models", "mlp,cnn", "--seconds", "1", "--reps", "2"] : []));
   }
-  if (o.skipDataParallel !== true) lines.push("", ...(await dataParallelSection(quick, o.log)));
+  if (o.skipDataParallel !== true) {
+    const section = [...(await dataParallelSection(quick, o.log)), "", `Produced by \`${o.command}\`.`];
+    writeFileAtomic(join(o.out, o.profile, "data-parallel.md"), `${section.join("\n")}\n`); // for packages/trainers/README.md
+    lines.push("", ...section);
+  }
   lines.push("", "### Fine-tuning vs pre-training time", "");
   o.log("fine-tuning vs pre-training time");
   lines.push(...(timesFromResults(o.out, o.profile) ?? (await measureSmallRun())));

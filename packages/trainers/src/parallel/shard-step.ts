@@ -81,6 +81,7 @@ export function shardGradients(
   const arrays = grads.map((g) => g.dataSync().slice() as Float32Array);
   const parts = Array.from(values.dataSync());
   tf.dispose([...grads, values]);
-  const state = request.bnMode === "train" ? model.getWeights().filter((_, i) => model.weightSpecs()[i]!.group === "state") : [];
+  const specs = model.weightSpecs();
+  const state = request.bnMode === "train" && specs.some((s) => s.group === "state") ? model.getWeights().filter((_, i) => specs[i]!.group === "state") : [];
   return { grads: arrays, values: parts, state };
 }
