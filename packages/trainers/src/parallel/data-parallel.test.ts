@@ -47,7 +47,9 @@ afterAll(() => {
 describe("data-parallel pre-training", () => {
   test("two runs with 2 workers end with bit-identical weights, and their losses track the 1-worker run", async () => {
     const a = await run(config);
+    const before = tf.memory().numTensors;
     const b = await run(config);
+    expect(tf.memory().numTensors).toBe(before); // nothing left on the main thread by a 2-worker run
     expect(sameWeights(a.weights, b.weights)).toBe(true);
     const single = await run({ ...config, workers: 1 });
     expect(a.losses).toHaveLength(single.losses.length);
