@@ -9,8 +9,10 @@ export interface CoreSplit {
 }
 
 /**
- * Speed-up of one CNN training run on w gradient workers: 1 + (w − 1)·e. e is measured by `pnpm bench speed`
- * (data-parallel section: 1.6-1.9x on 2 workers for the CNN at batch 64-128); MLP steps are too short to gain.
+ * Speed-up of one CNN training run on w gradient workers, assumed 1 + (w − 1)·e. `pnpm bench speed` bounds it from
+ * CPU time (2 x CPU per image with 1 worker / with 2: 1.7-1.9x for the CNN at batch 64-128); 0.7 sits below that
+ * bound because the two cores rarely deliver twice one core's speed (PyTorch gets 1.2x from its second thread
+ * here). MLP steps are too short to gain anything.
  */
 const CONV_EFFICIENCY = 0.7;
 
