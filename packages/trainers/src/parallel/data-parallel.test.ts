@@ -71,14 +71,14 @@ describe("data-parallel pre-training", () => {
 });
 
 describe("data-parallel FixMatch and full-network fine-tuning", () => {
-  test("FixMatch with 2 workers: identical reruns, losses close to 1 worker", async () => {
+  test("FixMatch with 2 workers: identical reruns, an exact resume, losses close to 1 worker", async () => {
     // the labelled split stands in for the unlabelled pool: only its images are read
     const c: FixMatchConfig = { ...DEFAULT_FIXMATCH_CONFIG, steps: 6, batchSize: 8, mu: 2, evalEvery: 6, threshold: 0.5, ema: 0.9, workers: 2 };
-    const fixmatch = async (workers: number): Promise<{ weights: NamedArray[]; losses: number[] }> => {
+    const fixmatch = async (workers: number, io: { checkpointDir?: string; stopAfterStep?: number } = {}): Promise<{ weights: NamedArray[]; losses: number[] }> => {
       const model = mlp();
       const losses: number[] = [];
       const onProgress = (e: { kind: string; loss?: number }): void => void (e.kind === "step" && losses.push(e.loss!));
-      await pretrainFixMatch(model, data.labeled, data.labeled, data.validation, { ...c, workers }, { onProgress });
+      await pretrainFixMatch(model, data.labeled, data.labeled, data.validation, { ...c, workers }, { ...io, onProgress });
       const weights = model.getWeights();
       model.dispose();
       return { weights, losses };
@@ -86,6 +86,10 @@ describe("data-parallel FixMatch and full-network fine-tuning", () => {
     const a = await fixmatch(2);
     const b = await fixmatch(2);
     expect(sameWeights(a.weights, b.weights)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "selmix-parallel-fixmatch-"));
+    dirs.push(dir);
+    await fixmatch(2, { checkpointDir: dir, stopAfterStep: 3 });
+    expect(sameWeights((await fixmatch(2, { checkpointDir: dir })).weights, a.weights)).toBe(true);
     const single = await fixmatch(1);
     expectClose(a.losses, single.losses);
   });
