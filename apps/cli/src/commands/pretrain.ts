@@ -12,7 +12,7 @@ function printSummary(outcome: PretrainOutcome, out: string, backend: string, se
   const c = outcome.config;
   const profile = `${c.profile}, N1=${c.n1} rho=${c.rhoL}${c.rhoU === undefined ? "" : ` M1=${c.m1} rho_u=${c.rhoU}`}`;
   process.stdout.write(
-    `pretrain ${c.method.toUpperCase()} ${c.model} on ${c.source} (${profile}), seed ${c.seed}, backend ${backend}, ${c.workers ?? 1} gradient worker${c.workers === 1 ? "" : "s"}\n` +
+    `pretrain ${c.method.toUpperCase()} ${c.model} on ${c.source} (${profile}), seed ${c.seed}, backend ${backend}, ${c.workers ?? 1} gradient worker${(c.workers ?? 1) === 1 ? "" : "s"}\n` +
       `best step ${outcome.result.bestStep} of ${c.steps} by validation ${c.selectBy}\n\n` +
       metricColumns([
         { title: "validation", report: outcome.validation },

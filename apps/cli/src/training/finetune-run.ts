@@ -21,7 +21,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, workersKey } from "./common.ts";
 import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
@@ -135,7 +135,7 @@ function finetuneData(splits: Splits, semiSupervised: boolean): FinetuneData {
 function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
   // head-only fine-tuning is plain JavaScript: no gradient workers
-  const workers = d.mode === "full" ? { workers: input.workers ?? defaultWorkerCount(arch) } : {};
+  const workers = d.mode === "full" ? workersKey(input.workers ?? defaultWorkerCount(arch)) : {};
   const objectiveOptions: Record<string, number> = {};
   for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
   return {

@@ -37,7 +37,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, workersKey } from "./common.ts";
 import { assertSameRun, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
@@ -231,7 +231,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     augment: input.augment ?? d.augment,
     flip: input.flip ?? splits.source.flip, // flipped digits change meaning: the source knows
     seed: input.seed ?? d.seed,
-    workers: input.workers ?? defaultWorkerCount(input.model ?? "mlp"),
+    ...workersKey(input.workers ?? defaultWorkerCount(input.model ?? "mlp")),
   };
 }
 
