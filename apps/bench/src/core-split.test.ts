@@ -17,6 +17,11 @@ describe("chooseSplit", () => {
     expect(chooseSplit(4, [cnn[0]!, cnn[0]!])).toMatchObject({ processes: 2, gradientWorkers: 2 });
   });
 
+  it("jobs on tfjs-node never get gradient workers", () => {
+    const cnn = quickJobs.map(asCnn);
+    expect(chooseSplit(2, [cnn[0]!], "tensorflow")).toMatchObject({ processes: 1, gradientWorkers: 1 });
+  });
+
   it("MLP jobs never get gradient workers", () => {
     const mlp = quickJobs.map((j) => ({ ...j, model: "mlp" as const }));
     const split = chooseSplit(2, [mlp[0]!]);

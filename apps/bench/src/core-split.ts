@@ -1,3 +1,4 @@
+import type { BackendName } from "@selmix/models";
 import type { Job } from "./types.ts";
 
 /** How a table's jobs share the cores: `processes` jobs at a time, each training on `gradientWorkers` threads. */
@@ -20,18 +21,19 @@ const CONV_EFFICIENCY = 0.7;
  * The split of `cores` that finishes a whole table soonest, for jobs of about equal length: for every w, ⌊cores/w⌋
  * processes run ⌈jobs/processes⌉ rounds of jobs sped up by w workers; the shortest estimate wins, ties go to fewer
  * workers (no messaging). Decided from the table's whole job list (not the pending part), so a resumed bench makes
- * the same choice and finds its finished jobs.
+ * the same choice and finds its finished jobs. On the native backends (tfjs-node) a job never gets workers.
  */
-export function chooseSplit(cores: number, jobs: readonly Job[]): CoreSplit {
+export function chooseSplit(cores: number, jobs: readonly Job[], backend: BackendName | undefined = "wasm"): CoreSplit {
   const n = Math.max(1, jobs.length);
-  const conv = jobs.some((j) => j.model !== "mlp");
+  const native = backend === "tensorflow" || backend === "tensorflow-gpu";
+  const conv = !native && jobs.some((j) => j.model !== "mlp");
   let best = { processes: Math.min(cores, n), gradientWorkers: 1, cost: Math.ceil(n / Math.min(cores, n)) };
   for (let w = 2; conv && w <= cores; w++) {
     const processes = Math.min(Math.floor(cores / w), n);
     const cost = Math.ceil(n / processes) / (1 + (w - 1) * CONV_EFFICIENCY);
     if (cost < best.cost - 1e-9) best = { processes, gradientWorkers: w, cost };
   }
-  const why = conv ? `estimated ${best.cost.toFixed(2)} job-lengths of wall time` : "MLP jobs: one job per core";
+  const why = native ? `${backend} uses every core itself` : conv ? `estimated ${best.cost.toFixed(2)} job-lengths of wall time` : "MLP jobs: one job per core";
   return {
     processes: best.processes,
     gradientWorkers: best.gradientWorkers,

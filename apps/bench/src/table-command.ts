@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isSelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { SourceName } from "@selmix/datasets";
-import { initBackend } from "@selmix/models";
+import { activeBackend, initBackend } from "@selmix/models";
 import { aggregate, describeWin } from "./aggregate.ts";
 import { describeCompetitors } from "./competitors.ts";
 import { datasetsFor } from "./datasets.ts";
@@ -113,7 +113,8 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
       jobsRun++;
     }
   } else {
-    split = chooseSplit(o.workers, jobs);
+    await initBackend(); // the backend the job processes will pick too: gradient workers only on wasm/cpu
+    split = chooseSplit(o.workers, jobs, activeBackend());
     jobs = jobs.map((j) => withGradientWorkers(j, split!.gradientWorkers));
     log(`${o.table} (${o.profile}): ${split.reason}, results in ${join(o.out, o.profile, o.table)}`);
     const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: split.processes, log });

@@ -94,7 +94,8 @@ function slicePart(part: BatchPart, i: number, n: number): BatchPart {
  * Starts the threads of a {@link GradientWorkers} pool and waits until every one has its backend and model.
  *
  * @throws `SelmixError` `INVALID_VALUE` if `workers` is not a positive integer; `BACKEND_UNAVAILABLE` if no backend
- *   was started on the main thread; a worker's own error if it cannot start.
+ *   was started on the main thread; `INVALID_ARGUMENT` on the native (tfjs-node) backends; a worker's own error if
+ *   it cannot start.
  * @example
  * {@includeCode ../examples.test.ts#startGradientWorkers}
  */
@@ -103,6 +104,9 @@ export async function startGradientWorkers(options: GradientWorkersOptions): Pro
   if (!(Number.isInteger(n) && n >= 1)) throw new SelmixError("INVALID_VALUE", `workers must be a positive integer, got ${n}`);
   const backend = activeBackend();
   if (backend === undefined) throw new SelmixError("BACKEND_UNAVAILABLE", "start a backend with initBackend() before the gradient workers");
+  if (backend === "tensorflow" || backend === "tensorflow-gpu") {
+    throw new SelmixError("INVALID_ARGUMENT", `workers: gradient workers are for the single-threaded wasm and cpu backends; ${backend} uses every core already`);
+  }
   const nameOf = new Map([...variablesByName(model)].map(([name, v]) => [v, name]));
   const names = options.variables.map((v) => {
     const name = nameOf.get(v);
