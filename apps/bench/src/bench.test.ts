@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { runCommandLine } from "@selmix/core/node";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import type { AggregatedRow, Cell } from "./aggregate.ts";
 import { COLUMNS } from "./columns.ts";
 import { competitorChecks, describeCompetitors } from "./competitors.ts";
+import { buildProgram } from "./program.ts";
 import type { TableDocument } from "./document.ts";
 import { canonicalJson } from "./hash.ts";
 import { TABLE_OBJECTIVES } from "./profiles.ts";
@@ -132,5 +134,25 @@ describe("competitor verdicts", () => {
   it("a row that meets the coverage target beats one that does not", () => {
     const rows = [row("la+selmix:mean-recall-min-coverage", [0], [10, 10, 10]), row("la+posthoc:mean-recall-min-coverage", [0], [5, 5, 5])];
     expect(describeCompetitors(competitorChecks(rows, 10)[0]!)).toContain("SelMix vs post-hoc: better (only it meets the coverage target)");
+  });
+});
+
+describe("bench command line errors", () => {
+  it("are one coded line: USAGE with exit code 2 for a malformed flag or an unknown command before --help", async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    const previous = process.exitCode;
+    try {
+      await runCommandLine(buildProgram(), ["supervised", "--workers", "two"]);
+      expect(process.exitCode).toBe(2);
+      await runCommandLine(buildProgram(), ["supervize", "--help"]);
+      expect(process.exitCode).toBe(2);
+    } finally {
+      process.exitCode = previous;
+    }
+    expect(lines).toEqual([
+      "bench: USAGE: option '--workers <n>' argument 'two' is invalid. not a non-negative integer. (see --help)\n",
+      "bench: USAGE: unknown command 'supervize' for 'bench' (commands: supervised, semi-supervised, ablations, speed, worker)\n",
+    ]);
   });
 });

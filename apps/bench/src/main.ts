@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { endOnBrokenPipe, runCommandLine } from "@selmix/core/node";
 import { buildProgram } from "./program.ts";
 
-await buildProgram().parseAsync(process.argv);
+endOnBrokenPipe(process.stdout, "bench");
+await runCommandLine(buildProgram(), process.argv.slice(2));

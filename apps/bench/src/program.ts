@@ -15,7 +15,10 @@ import { runTable } from "./table-command.ts";
 import { BENCH_PROFILES, type BenchProfile, type TableName } from "./types.ts";
 import { workerCommand } from "./worker-command.ts";
 
-/** Runs a command body; any failure becomes one line `bench: CODE: message` on stderr and exit code 1. */
+/**
+ * Runs a command body; any failure becomes one line `bench: CODE: message` on stderr and exit code 1 (commander's
+ * usage errors are `bench: USAGE: ...`, exit code 2, through `runCommandLine` in main.ts).
+ */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return withOneLineErrors("bench", body);
 }
@@ -112,8 +115,7 @@ function tableCommand(name: TableName, description: string): Command {
 /** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`, `worker`. */
 export function buildProgram(): Command {
   const program = new Command("bench")
-    .description("SelMix paper tables (supervised, semi-supervised, ablations) and speed benchmarks on the data available here")
-    .showHelpAfterError();
+    .description("SelMix paper tables (supervised, semi-supervised, ablations) and speed benchmarks on the data available here");
   program.addCommand(tableCommand("supervised", "ERM, LA and LA + fine-tuning (uniform mixup, class-balanced, SelMix per objective) on long-tailed data"));
   program.addCommand(tableCommand("semi-supervised", "FixMatch, FixMatch-LA and FixMatch-LA + SelMix per objective"));
   program.addCommand(tableCommand("ablations", "sampling policy, gain variant, temperature, learning rate, head-only vs full network"));

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { buildProgram } from "./program.ts";
+import { buildProgram, EXIT_CODES } from "./program.ts";
 
 function helpOf(command: Command): string {
   command.configureHelp({ helpWidth: 110 });
@@ -25,7 +25,7 @@ export async function renderCliReference(): Promise<string> {
     "# CLI reference",
     "",
     "Generated from the commands' own `--help` by `pnpm docs:cli`; a test fails when this page is out of date.",
-    "Every command exits 1 with one line `selmix: CODE: message` on bad input.",
+    EXIT_CODES.replace(/\n/g, " "),
     "",
     ...sections.flatMap((s) => [s, ""]),
   ].join("\n");

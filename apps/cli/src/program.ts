@@ -2,6 +2,13 @@ import { Command } from "commander";
 
 type Register = (program: Command) => void;
 
+/** The exit codes of every command (shown after the top-level help and in the CLI reference). */
+export const EXIT_CODES = [
+  "Exit codes: 0 ok; 1 runtime error (bad input file, missing run, ...), one line `selmix: CODE: message` on stderr",
+  "naming the file or argument; 2 usage error (unknown command or option, missing or malformed flag), one line",
+  "`selmix: USAGE: message`.",
+].join("\n");
+
 // Commands load on demand: `selmix metrics` must not pay for importing tfjs, which only training commands need.
 const COMMANDS: Record<string, () => Promise<Register>> = {
   metrics: async () => (await import("./commands/metrics.ts")).registerMetricsCommand,
@@ -23,7 +30,7 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
   const program = new Command("selmix")
     .description("SelMix: selective mixup fine-tuning for non-decomposable objectives")
     .version("0.0.0")
-    .showHelpAfterError("(run with --help for usage)");
+    .addHelpText("after", `\n${EXIT_CODES}`);
   const named = args[0];
   const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) (await COMMANDS[name]!())(program);

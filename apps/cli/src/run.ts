@@ -3,7 +3,10 @@ import { SelmixError } from "@selmix/core";
 import { withOneLineErrors } from "@selmix/core/node";
 import { InvalidArgumentError } from "commander";
 
-/** Runs a command body; any failure becomes one line `selmix: CODE: message` on stderr and exit code 1. */
+/**
+ * Runs a command body; any failure becomes one line `selmix: CODE: message` on stderr and exit code 1 (2 for a
+ * `USAGE` error).
+ */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return withOneLineErrors("selmix", body);
 }
@@ -19,11 +22,24 @@ export function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new SelmixError("PARSE_ERROR", `${path}: not valid JSON (${(error as Error).message})`);
+    throw new SelmixError("PARSE_ERROR", `${path}: not valid JSON (${jsonErrorText(error as Error, text)})`);
   }
 }
 
-/** Commander argument parser for a finite number (commander prints the one-line error and exits 1). */
+/**
+ * V8's JSON error without the quoted excerpt of the file (it may hold newlines and quotes, and a one-line error
+ * would cut it), with "at position N" as a line and column.
+ */
+function jsonErrorText(error: Error, text: string): string {
+  const message = error.message.replace(/, ".*is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+  const at = /at position (\d+)/.exec(error.message);
+  if (at === null) return message;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split("\n").length;
+  return `${message} at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+}
+
+/** Commander argument parser for a finite number (a bad value is a one-line `USAGE` error, exit code 2). */
 export function parseNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("not a finite number.");

@@ -1,7 +1,8 @@
+import { runCommandLine } from "@selmix/core/node";
 import { vi } from "vitest";
 import { buildProgram } from "../src/program.ts";
 
-/** Runs the CLI in-process and captures what it prints and its exit code. */
+/** Runs the CLI in-process, through the same error handling as `main.ts`, and captures its output and exit code. */
 export async function runCli(args: readonly string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   let stdout = "";
   let stderr = "";
@@ -17,13 +18,8 @@ export async function runCli(args: readonly string[]): Promise<{ stdout: string;
   process.exitCode = 0;
   let exitCode = 0;
   try {
-    const program = (await buildProgram(args)).exitOverride();
-    program.configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
-    for (const command of program.commands) command.exitOverride();
-    await program.parseAsync(["node", "selmix", ...args]);
+    await runCommandLine(await buildProgram(args), args);
     exitCode = Number(process.exitCode ?? 0);
-  } catch (error) {
-    exitCode = typeof (error as { exitCode?: number }).exitCode === "number" ? (error as { exitCode: number }).exitCode : 1;
   } finally {
     process.exitCode = previous;
     out.mockRestore();

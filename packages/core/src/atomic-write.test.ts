@@ -22,6 +22,20 @@ test("a failed write leaves the previous file intact", () => {
   expect(readFileSync(path, "utf8")).toBe("kept");
 });
 
+test("a file where a folder is needed is an IO_ERROR naming the path", () => {
+  const dir = mkdtempSync(join(tmpdir(), "selmix-core-"));
+  const file = join(dir, "existing");
+  writeFileAtomic(file, "x");
+  const target = join(file, "manifest.json"); // `datasets build --out EXISTING_FILE`
+  expect(() => writeFileAtomic(target, "{}")).toThrow(new SelmixError("IO_ERROR", `${target}: cannot write (a file stands where a folder of ${target} is needed)`));
+  expect(() => writeFileAtomic(dir, "{}")).toThrow(/IO_ERROR|is a folder/);
+  try {
+    writeFileAtomic(dir, "{}");
+  } catch (e) {
+    expect(isSelmixError(e, "IO_ERROR")).toBe(true);
+  }
+});
+
 test("SelmixError carries its code", () => {
   const e = new SelmixError("NOT_FOUND", "x.json: cannot read file");
   expect(isSelmixError(e)).toBe(true);

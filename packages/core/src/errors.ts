@@ -11,6 +11,9 @@
  * - `CHECKSUM_MISMATCH`: decoded content differs from the known SHA-256.
  * - `BACKEND_UNAVAILABLE`: the requested tfjs backend cannot be initialised.
  * - `MISMATCH`: two artefacts that must agree (checkpoint vs model, manifest vs data) do not.
+ * - `USAGE`: the command line itself is wrong (unknown command or option, missing or malformed flag); exit code 2.
+ * - `LOCKED`: a run directory is in use by another running command.
+ * - `IO_ERROR`: a file or folder cannot be read or written (a file where a folder is needed, permissions, disk full).
  */
 export type SelmixErrorCode =
   | "INVALID_SHAPE"
@@ -22,7 +25,10 @@ export type SelmixErrorCode =
   | "NOT_FOUND"
   | "CHECKSUM_MISMATCH"
   | "BACKEND_UNAVAILABLE"
-  | "MISMATCH";
+  | "MISMATCH"
+  | "USAGE"
+  | "LOCKED"
+  | "IO_ERROR";
 
 /**
  * The one error class of @selmix. Branch on {@link SelmixError.code}; the message is for humans and names the

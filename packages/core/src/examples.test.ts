@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng, isSelmixError, rngFromState, SelmixError, shuffleInPlace } from "@selmix/core";
-import { withOneLineErrors, writeFileAtomic } from "@selmix/core/node";
+import { execFileSync, spawn } from "node:child_process";
+import { endOnBrokenPipe, reportError, runCommandLine, withOneLineErrors, writeFileAtomic } from "@selmix/core/node";
+import { Command } from "commander";
 import { expect, test, vi } from "vitest";
 
 // Each region below is the `@example` of the export it is named after (pulled into the API docs with
@@ -114,4 +116,64 @@ test("withOneLineErrors", async () => {
   } finally {
     process.exitCode = exitCode;
   }
+});
+
+test("reportError", () => {
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const exitCode = process.exitCode;
+  try {
+    //#region reportError
+    reportError("selmix", new SelmixError("USAGE", "--steps is required")); // "selmix: USAGE: --steps is required", exit 2
+    //#endregion reportError
+    expect(stderr).toHaveBeenCalledExactlyOnceWith("selmix: USAGE: --steps is required\n");
+    expect(process.exitCode).toBe(2);
+    reportError("selmix", new Error("two\nlines"));
+    expect(stderr).toHaveBeenLastCalledWith("selmix: INTERNAL_ERROR: two lines\n");
+    expect(process.exitCode).toBe(1);
+  } finally {
+    process.exitCode = exitCode;
+  }
+});
+
+test("runCommandLine", async () => {
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const exitCode = process.exitCode;
+  try {
+    //#region runCommandLine
+    const program = new Command("train");
+    program.command("fit").requiredOption("--steps <n>", "optimizer steps").action(() => {});
+    await runCommandLine(program, ["fit", "--steps", "3", "--stepz", "3"]); // "train: USAGE: unknown option '--stepz' ...", exit 2
+    //#endregion runCommandLine
+    expect(stderr).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/^train: USAGE: unknown option '--stepz'.*\n$/));
+    expect(process.exitCode).toBe(2);
+    await runCommandLine(program, ["fit"]);
+    expect(stderr).toHaveBeenLastCalledWith(expect.stringMatching(/^train: USAGE: required option '--steps <n>' not specified/));
+    await runCommandLine(program, ["fitt", "--help"]); // a typo before --help is not the top-level help
+    expect(stderr).toHaveBeenLastCalledWith("train: USAGE: unknown command 'fitt' for 'train' (commands: fit)\n");
+    expect(process.exitCode).toBe(2);
+  } finally {
+    process.exitCode = exitCode;
+  }
+});
+
+test("endOnBrokenPipe", async () => {
+  // A real pipe whose reader stops after 10 bytes, as in `selmix gain --json | head -c 10`.
+  const fifo = join(mkdtempSync(join(tmpdir(), "selmix-pipe-")), "out.fifo");
+  execFileSync("mkfifo", [fifo]);
+  spawn("head", ["-c", "10", fifo], { stdio: "ignore" });
+  const output = createWriteStream(fifo);
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  //#region endOnBrokenPipe
+  const ended = new Promise<void>((resolve) => endOnBrokenPipe(output, "selmix", resolve));
+  //#endregion endOnBrokenPipe
+  let done = false;
+  const pump = (): void => {
+    if (done) return;
+    output.write("x".repeat(65536));
+    setTimeout(pump, 5);
+  };
+  pump();
+  await ended; // without the handler the EPIPE error event would be an uncaught exception
+  done = true;
+  expect(stderr).not.toHaveBeenCalled();
 });

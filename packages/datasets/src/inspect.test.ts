@@ -43,6 +43,7 @@ describe("inspectFile", () => {
     await expect(inspectFile(write("odd", new Uint8Array(7)))).rejects.toMatchObject({ code: "PARSE_ERROR" });
     await expect(inspectFile(join(tmp.dir, "missing.bin"))).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(inspectFile(cut, "jpeg")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(inspectFile(tmp.dir)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: `${tmp.dir} is a folder, not a data file (inspect one of the files in it)` });
     const err = await inspectFile(bad).catch((e: Error) => e);
     expect((err as Error).message).not.toContain("\n");
   });

@@ -1,4 +1,4 @@
-import { type FileHandle, open, readFile } from "node:fs/promises";
+import { type FileHandle, open, readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { cifarRecordSize, parseCifar } from "./cifar.ts";
@@ -102,13 +102,16 @@ function reportBytes(file: string, format: Exclude<FileFormat, "tar" | "stl10-im
  *
  * @throws `SelmixError` `NOT_FOUND` if the file cannot be read, `CORRUPT_FILE` naming the file and the
  *   problem if it is truncated or corrupt, `PARSE_ERROR` if the format cannot be told, `INVALID_ARGUMENT` for an
- *   unknown `format`.
+ *   unknown `format` or a folder.
  * @example
  * {@includeCode ./examples.test.ts#inspectFile}
  */
 export async function inspectFile(path: string, format?: string): Promise<FileReport> {
   if (format !== undefined && !(FILE_FORMATS as readonly string[]).includes(format)) {
     throw new SelmixError("INVALID_ARGUMENT", `unknown format "${format}", expected one of ${FILE_FORMATS.join(", ")}`);
+  }
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    throw new SelmixError("INVALID_ARGUMENT", `${path} is a folder, not a data file (inspect one of the files in it)`);
   }
   const fmt = (format as FileFormat | undefined) ?? (await detectFormat(path));
   if (fmt === "tar") {

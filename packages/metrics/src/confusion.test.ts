@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { evaluateMetrics } from "./metric.ts";
 import {
   columnSums,
   confusionFromPredictions,
@@ -59,6 +60,15 @@ describe("confusionMatrix", () => {
   test("soft confusion sums probabilities per true class", () => {
     const cm = softConfusion([0, 1, 1], [0.9, 0.1, 0.2, 0.8, 0.5, 0.5], 2);
     expect(Array.from(cm.values)).toEqual([0.9, 0.1, 0.7, 1.3]);
+  });
+
+  test("counts near 1e308 whose sums overflow give the same metrics as small counts", () => {
+    const huge = evaluateMetrics(confusionMatrix([[1.5e308, 1e307], [1e307, 1.5e308]]));
+    const small = evaluateMetrics(confusionMatrix([[15, 1], [1, 15]]));
+    expect(huge.recall).toEqual(small.recall);
+    expect(huge.accuracy).toBeCloseTo(15 / 16, 15);
+    expect(huge.meanRecall).toBe(small.meanRecall);
+    expect(huge.coverage).toEqual(small.coverage);
   });
 
   test("fromValues checks the length", () => {

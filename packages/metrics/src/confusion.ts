@@ -56,6 +56,8 @@ export function confusionMatrix(rows: unknown, name = "confusion"): ConfusionMat
  * @param k - Number of classes K.
  * @param values - Entries, row-major [K, K].
  * @param name - Names the matrix in error messages.
+ * Entries so large that their sum overflows a double are scaled by a power of two (exact; every metric is a ratio).
+ *
  * @throws `SelmixError` `INVALID_SHAPE` if `values.length !== k * k` or k < 2; `INVALID_VALUE` as in
  *   {@link confusionMatrix}.
  * @example
@@ -69,7 +71,21 @@ export function fromValues(k: number, values: ArrayLike<number>, name = "confusi
   checkEntries(values, k, name);
   const copy = Float64Array.from(values);
   if (copy.every((v) => v === 0)) throw new SelmixError("INVALID_VALUE", `${name} is all zeros`);
-  return { numClasses: k, values: copy };
+  return { numClasses: k, values: scaledToFinite(copy) };
+}
+
+/**
+ * Counts whose sums overflow a double (entries near 1e308) would give recall 0 and accuracy NaN: such a matrix is
+ * scaled in place by a power of two, which is exact and leaves every metric (all ratios) unchanged.
+ */
+function scaledToFinite(values: Float64Array): Float64Array {
+  let total = 0;
+  for (const v of values) total += v;
+  if (Number.isFinite(total)) return values;
+  const max = values.reduce((a, b) => Math.max(a, b), 0);
+  const shift = Math.ceil(Math.log2(max)) + Math.ceil(Math.log2(values.length)) + 1; // total <= 2^-1 afterwards
+  for (let i = 0; i < values.length; i++) values[i] = values[i]! * 2 ** -512 * 2 ** (512 - shift);
+  return values;
 }
 
 /**

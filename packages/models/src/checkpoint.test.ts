@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SelmixError } from "@selmix/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "./backend.ts";
@@ -76,6 +77,10 @@ describe("checkpoints", () => {
     writeFileSync(path, "not a checkpoint");
     expect(() => readCheckpoint(path)).toThrow(expect.objectContaining({ code: "CORRUPT_FILE" }));
     expect(() => readCheckpoint(join(dir, "missing.ckpt"))).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    // A folder named best.ckpt is an IO_ERROR naming it (it was an uncoded EISDIR).
+    const folder = join(dir, "folder.ckpt");
+    mkdirSync(folder);
+    expect(() => readCheckpoint(folder)).toThrow(new SelmixError("IO_ERROR", `checkpoint ${folder} cannot be read (it is a folder)`));
     model.dispose();
   });
 

@@ -50,8 +50,8 @@ export function saveCheckpoint(path: string, model: Model, options: SaveCheckpoi
 /**
  * Reads and verifies a checkpoint file without touching any model.
  *
- * @throws `SelmixError` `NOT_FOUND` if the file does not exist; `CORRUPT_FILE` if it is truncated, damaged
- *   or not a checkpoint.
+ * @throws `SelmixError` `NOT_FOUND` if the file does not exist; `IO_ERROR` if it cannot be read (e.g. it is a
+ *   folder); `CORRUPT_FILE` if it is truncated, damaged or not a checkpoint.
  * @example
  * {@includeCode ./examples.test.ts#readCheckpoint}
  */
@@ -63,7 +63,8 @@ export function readCheckpoint(path: string): CheckpointData {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new SelmixError("NOT_FOUND", `checkpoint ${path} does not exist`, { cause: error });
     }
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SelmixError("IO_ERROR", `checkpoint ${path} cannot be read (${code === "EISDIR" ? "it is a folder" : (code ?? String(error))})`, { cause: error });
   }
   return decodeCheckpoint(bytes, path);
 }

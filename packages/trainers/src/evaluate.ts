@@ -3,6 +3,7 @@ import { toFloatBatch } from "@selmix/datasets";
 import { type ConfusionMatrix, confusionFromPredictions, evaluateMetrics, type HeadTailSplit, type MetricReport } from "@selmix/metrics";
 import type { Model } from "@selmix/models";
 import * as tf from "@tensorflow/tfjs-core";
+import { yieldToEventLoop } from "./event-loop.ts";
 
 /** A model's outputs on a subset, as plain arrays. No labels: predicting never reads them. */
 export interface Predictions {
@@ -43,6 +44,7 @@ export async function predict(
   model.setBnMode("eval");
   try {
     for (let start = 0; start < n; start += batchSize) {
+      await yieldToEventLoop(); // a long validation pass must not hold off Ctrl-C or the run directory's lock
       const batchIdx = indices.subarray(start, Math.min(n, start + batchSize));
       const outputs = tf.tidy((): tf.Tensor[] => {
         const x = toFloatBatch(dataset, batchIdx);

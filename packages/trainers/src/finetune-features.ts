@@ -1,11 +1,17 @@
-import { createRng, SelmixError } from "@selmix/core";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { createObjective, type Objective } from "@selmix/metrics";
 import type { PairBatch } from "@selmix/samplers";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
-import { initialLoopState, loopResult, runFinetuneLoop, validateFinetuneConfig } from "./finetune-loop.ts";
-import { arrayHeadLearner } from "./head-learner.ts";
+import { readDiagnosticsBefore } from "./diagnostics-file.ts";
+import { initialLoopState, type LoopState, loopResult, runFinetuneLoop, validateFinetuneConfig } from "./finetune-loop.ts";
+import { arrayHeadLearner, type HeadSnapshot } from "./head-learner.ts";
+import { readHeadState, writeHeadState } from "./head-state-file.ts";
 import type { LinearHead } from "./linear-head.ts";
 import type { ProgressListener } from "./progress.ts";
+import type { RefreshDiagnostics } from "./refresh.ts";
+import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 
 /** Features of a frozen backbone (row-major [N, dim] each) and their labels, from any framework. */
 export interface FeatureData {
@@ -42,8 +48,17 @@ export interface HeadParameters {
   readonly bias: Float32Array | Float64Array;
 }
 
-/** Diagnostics and progress of {@link finetuneFeatures} (no checkpoints: a run on arrays takes seconds). */
+/** Diagnostics, progress and the resumable state of {@link finetuneFeatures}. */
 export interface FinetuneFeaturesIo {
+  /**
+   * A JSON state file written (atomically) at every refresh: loop state, RNG, multipliers, the float64 head and
+   * the best head so far. A killed run given the same file resumes with identical numbers.
+   */
+  readonly statePath?: string;
+  /** Continue from `statePath` when it exists. @defaultValue true */
+  readonly resume?: boolean;
+  /** Stop after this many steps (simulates a kill in tests; the run resumes later). */
+  readonly stopAfterStep?: number;
   /** Receives progress events. */
   readonly onProgress?: ProgressListener;
   /** One JSON line per refresh. */
@@ -87,6 +102,18 @@ function checkLabels(what: string, labels: Int32Array, k: number): void {
   }
 }
 
+/** SHA-256 of every input array: a state file resumes only the run on the same data and start head. */
+function inputsDigest(data: FeatureData, head: HeadParameters): string {
+  const hash = createHash("sha256");
+  const add = (a: ArrayBufferView): void => void hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  hash.update(`${data.numClasses}:${data.dim}`);
+  for (const a of [data.labeled.features, data.labeled.labels, data.validation.features, data.validation.labels]) add(a);
+  if (data.unlabeled !== undefined) add(data.unlabeled.features);
+  add(Float64Array.from(head.weight));
+  add(Float64Array.from(head.bias));
+  return hash.digest("hex");
+}
+
 function checkInputs(data: FeatureData, head: HeadParameters): void {
   const { numClasses: k, dim } = data;
   if (!(Number.isInteger(k) && k >= 2)) throw new SelmixError("INVALID_VALUE", `numClasses must be an integer >= 2, got ${k}`);
@@ -117,9 +144,9 @@ function checkInputs(data: FeatureData, head: HeadParameters): void {
 /**
  * SelMix fine-tuning of a linear head on features exported from any framework ("bring your own backbone"): the
  * same loop as {@link finetune}'s head-only mode (refresh on the validation set, gain, pair sampler, feature
- * mixups, cosine-decayed SGD, best-validation selection), on arrays and without checkpoints. The backbone is
- * assumed frozen, so the validation prototypes are exact. Deterministic: the same inputs and seed give the same
- * head. `head` is not modified.
+ * mixups, cosine-decayed SGD, best-validation selection), on arrays. The backbone is assumed frozen, so the
+ * validation prototypes are exact. Deterministic: the same inputs and seed give the same head. `head` is not
+ * modified. With `io.statePath` a killed run resumes with identical numbers.
  *
  * @param data - Features and labels of the splits.
  * @param head - Initial head (not modified).
@@ -128,7 +155,9 @@ function checkInputs(data: FeatureData, head: HeadParameters): void {
  * @throws `SelmixError` `INVALID_ARGUMENT` when `config.mode` is not `head-only`; `INVALID_VALUE` for a bad
  *   setting, a label outside [0, numClasses), a non-finite feature or head value, or a loss that becomes
  *   non-finite; `INVALID_SHAPE` when an array does not match `numClasses`/`dim` (the message names it);
- *   `EMPTY_CLASS` when a class has no validation sample or no pool holds a usable class.
+ *   `EMPTY_CLASS` when a class has no validation sample or no pool holds a usable class; `MISMATCH` when
+ *   `io.statePath` holds another run's state (another trainer, input data or config: the message says which);
+ *   `CORRUPT_FILE` for a damaged state or diagnostics file.
  *
  * @example
  * {@includeCode ./examples.test.ts#finetuneFeatures}
@@ -148,19 +177,42 @@ export async function finetuneFeatures(
   const trained: LinearHead = { numClasses, dim, weight: Float64Array.from(head.weight), bias: Float64Array.from(head.bias) };
   const features = { labeled: data.labeled.features, validation: data.validation.features, validationLabels: data.validation.labels };
   const learner = arrayHeadLearner(trained, data.unlabeled ? { ...features, unlabeled: data.unlabeled.features } : features, config.weightDecay);
-  const rng = createRng(config.seed);
   const objective = io.objective ?? createObjective(config.objective, config.objectiveOptions);
+  const identity = runIdentity("finetune-features", { ...config, customObjective: io.objective?.name ?? null }, inputsDigest(data, head));
+  let state: LoopState = initialLoopState(createRng(config.seed));
+  let previous: RefreshDiagnostics[] = [];
+  let bestHead: HeadSnapshot | null = null;
+  const statePath = io.statePath;
+  if (statePath !== undefined && (io.resume ?? true) && existsSync(statePath)) {
+    const saved = readHeadState(statePath, numClasses, dim);
+    assertSameRunIdentity(statePath, saved.run, identity);
+    state = saved.loop;
+    trained.weight.set(saved.head.weight);
+    trained.bias.set(saved.head.bias);
+    bestHead = saved.best;
+    if (io.diagnosticsPath !== undefined) previous = readDiagnosticsBefore(io.diagnosticsPath, state.step);
+    io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
+  }
+  const rng = rngFromState(state.rng);
   const loopData = {
     numClasses,
     dim,
     labeledLabels: data.labeled.labels,
     ...(data.unlabeled ? { unlabeledCount: data.unlabeled.features.length / dim } : {}),
   };
-  const outcome = await runFinetuneLoop(learner, loopData, config, objective, rng, initialLoopState(rng), [], {
+  const outcome = await runFinetuneLoop(learner, loopData, config, objective, rng, state, previous, {
     ...(io.diagnosticsPath === undefined ? {} : { diagnosticsPath: io.diagnosticsPath }),
     ...(io.onProgress === undefined ? {} : { onProgress: io.onProgress }),
     ...(io.onPairs === undefined ? {} : { onPairs: io.onPairs }),
+    ...(io.stopAfterStep === undefined ? {} : { stopAfterStep: io.stopAfterStep }),
+    onBest: () => {
+      bestHead = learner.snapshot();
+    },
+    ...(statePath === undefined
+      ? {}
+      : { onCheckpoint: (loop: LoopState) => writeHeadState(statePath, { run: identity, loop, head: learner.snapshot(), best: bestHead }) }),
   });
-  if (outcome.completed && config.selectBest && outcome.best !== undefined) learner.restore(outcome.best);
+  const best = outcome.best ?? bestHead ?? undefined; // after a resume the best may predate this call: it was in the state
+  if (outcome.completed && config.selectBest && best !== undefined) learner.restore(best);
   return { head: { weight: trained.weight, bias: trained.bias }, result: loopResult(config, outcome) };
 }

@@ -2,6 +2,7 @@ import { type Rng, SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
+import { yieldToEventLoop } from "./event-loop.ts";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
 import { policyExplores, policyMixes } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
@@ -183,6 +184,7 @@ export async function runFinetuneLoop<S>(
         completed = false;
         break;
       }
+      await yieldToEventLoop();
       if (step % config.refreshEvery === 0 || sampler === undefined) {
         checkpoint();
         if (await refresh()) break;

@@ -1,11 +1,20 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createRng, type Rng, rngFromState } from "@selmix/core";
 import { type Subset, toFloatBatch } from "@selmix/datasets";
 import { type ClassPrior, createObjective, type Objective, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
-import { type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
+import {
+  assertCheckpointMatches,
+  type CheckpointData,
+  type JsonValue,
+  type Model,
+  type NamedArray,
+  readCheckpoint,
+  saveCheckpoint,
+} from "@selmix/models";
 import type { PairBatch } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
+import { readDiagnosticsBefore } from "./diagnostics-file.ts";
 import { predict } from "./evaluate.ts";
 import {
   initialLoopState,
@@ -24,6 +33,7 @@ import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { GainConfusion, GainVariant, RefreshDiagnostics, TargetTerm } from "./refresh.ts";
+import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 import { createSgd, type Sgd } from "./sgd.ts";
 
 /** SelMix fine-tuning settings. Defaults (see {@link defaultFinetuneConfig}) follow the reference configs. */
@@ -179,7 +189,18 @@ export interface FinetuneResult {
 /** The model-based learners also write their weights into the model (head-only keeps them in JS until then). */
 interface ModelLearner extends Learner<readonly NamedArray[]> {
   sync(): void;
+  /** State that the model's float32 weights do not hold exactly, saved in `last.ckpt` beside them. */
+  exactState(): NamedArray[];
+  restoreExact(arrays: readonly NamedArray[]): void;
 }
+
+// The head-only learner trains a Float64Array head; checkpoints hold float32, so its bytes go in as float32 pairs.
+const float64Bytes = (name: string, values: Float64Array): NamedArray => ({
+  name,
+  shape: [values.length * 2],
+  values: new Float32Array(Float64Array.from(values).buffer),
+});
+const float64From = (a: NamedArray): Float64Array => new Float64Array(a.values.buffer.slice(a.values.byteOffset, a.values.byteOffset + a.values.byteLength));
 
 async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig): Promise<ModelLearner> {
   const withFeatures = { withFeatures: true } as const;
@@ -206,6 +227,13 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
     sync() {
       const named = asNamed();
       model.setWeights(model.getWeights().map((w) => named.find((n) => n.name === w.name) ?? w));
+    },
+    exactState: () => [float64Bytes("head64/weight", head.weight), float64Bytes("head64/bias", head.bias)],
+    restoreExact(arrays) {
+      for (const a of arrays) {
+        if (a.name === "head64/weight" && a.values.length === head.weight.length * 2) head.weight.set(float64From(a));
+        if (a.name === "head64/bias" && a.values.length === head.bias.length * 2) head.bias.set(float64From(a));
+      }
     },
   };
 }
@@ -266,6 +294,8 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
     snapshot: () => model.getWeights(),
     restore: (weights) => model.setWeights(weights),
     sync() {},
+    exactState: () => [],
+    restoreExact() {},
     async dispose() {
       sgd.dispose();
       await workers?.close();
@@ -278,14 +308,17 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
  * multipliers, gain matrix, pair distribution, pair sampler (and pseudo-labels of the unlabelled pool). Each step
  * trains on feature mixups z = λ·g(x₁) + (1−λ)·g(x₂), λ ~ U(lambdaMin, 1), cross-entropy on x₁'s label, plain SGD
  * with cosine decay (head lr, backbone lr · factor, batch norm frozen). Writes `last.ckpt` at every refresh so a
- * killed run resumes with identical numbers, and diagnostics as JSON lines.
+ * killed run resumes with identical numbers (in head-only mode the float64 head is saved exactly beside its
+ * float32 copy), and diagnostics as JSON lines.
  *
  * @param model - The pre-trained model; it ends up holding the selected weights.
  * @param data - Labelled, validation and (optional) unlabelled splits.
  * @param config - Fine-tuning settings.
  * @param io - Checkpoints, diagnostics, progress and test hooks.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `EMPTY_CLASS` when a class has no validation
- *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint.
+ *   sample or no pool holds any usable class; `MISMATCH` when resuming another model's checkpoint or another
+ *   run's (another trainer, dataset manifest or config: the message says which); `CORRUPT_FILE` for a damaged
+ *   `last.ckpt` or diagnostics file.
  *
  * @example
  * {@includeCode ./examples.test.ts#finetune}
@@ -299,22 +332,24 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
   const manifestId = io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {};
 
+  const identity = runIdentity("finetune", { ...config, customObjective: io.objective?.name ?? null }, io.datasetManifestId);
   let state = initialLoopState(createRng(config.seed));
   let diagnostics: RefreshDiagnostics[] = [];
+  let resumed: CheckpointData | undefined;
   if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
-    const ckpt = loadCheckpoint(lastPath, model);
-    state = (ckpt.metadata.extra as unknown as { finetune: LoopState }).finetune;
-    if (io.diagnosticsPath !== undefined && existsSync(io.diagnosticsPath)) {
-      diagnostics = readFileSync(io.diagnosticsPath, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as RefreshDiagnostics)
-        .filter((d) => d.step < state.step);
-    }
+    resumed = readCheckpoint(lastPath);
+    const extra = resumed.metadata.extra as { run?: unknown; finetune?: LoopState } | undefined;
+    assertSameRunIdentity(lastPath, extra?.run, identity);
+    assertCheckpointMatches(resumed, model);
+    model.setWeights(resumed.weights);
+    const saved = extra!.finetune!;
+    state = { ...saved, bestValue: saved.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
+    if (io.diagnosticsPath !== undefined) diagnostics = readDiagnosticsBefore(io.diagnosticsPath, state.step);
     io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
   }
   const rng = rngFromState(state.rng);
   const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : await fullLearner(model, data, valLabels, config, () => rng);
+  if (resumed !== undefined) learner.restoreExact(resumed.optimizerState);
   if (config.mode === "head-only") model.setBnMode("eval");
   const loopData: LoopData = {
     numClasses: model.numClasses,
@@ -332,7 +367,12 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
       : {
           onCheckpoint: (saved: LoopState) => {
             learner.sync();
-            saveCheckpoint(lastPath, model, { step: saved.step, extra: { finetune: saved as unknown as JsonValue }, ...manifestId });
+            saveCheckpoint(lastPath, model, {
+              step: saved.step,
+              optimizerState: learner.exactState(),
+              extra: { run: identity as unknown as JsonValue, finetune: saved as unknown as JsonValue },
+              ...manifestId,
+            });
           },
         }),
     ...(bestPath === undefined || !config.selectBest

@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { classHistogram, type Dataset, imageSize, type Subset, toFloatBatch } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
-import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
+import { assertCheckpointMatches, type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
+import { yieldToEventLoop } from "./event-loop.ts";
 import { evaluate } from "./evaluate.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import { imagePart, intPart } from "./parallel/batch-parts.ts";
@@ -14,6 +15,7 @@ import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-
 import type { PretrainIo, PretrainResult } from "./pretrain.ts";
 import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
+import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
 import { createSgd } from "./sgd.ts";
 
@@ -234,7 +236,7 @@ export function fixMatchLoss(
  * @param io - Checkpoints, progress and a simulated kill.
  * @throws `SelmixError` `INVALID_VALUE` for a bad setting or a loss that became NaN/∞; `EMPTY_CLASS` if the
  *   labelled or unlabelled pool is empty; `MISMATCH` if the pools' image shapes differ or when resuming a
- *   checkpoint of another model.
+ *   checkpoint of another model or run (another trainer, dataset manifest or config: the message says which).
  *
  * @example
  * {@includeCode ./examples.test.ts#pretrainFixMatch}
@@ -291,16 +293,22 @@ export async function pretrainFixMatch(
     bestValidation: null,
     history: [],
   };
+  const identity = runIdentity("fixmatch", config, io.datasetManifestId);
   try {
     if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
-      const ckpt = loadCheckpoint(lastPath, model);
-      state = (ckpt.metadata.extra as unknown as { fixmatch: ResumeState }).fixmatch;
+      const ckpt = readCheckpoint(lastPath);
+      const extra = ckpt.metadata.extra as { run?: unknown; fixmatch?: ResumeState } | undefined;
+      assertSameRunIdentity(lastPath, extra?.run, identity);
+      assertCheckpointMatches(ckpt, model);
+      model.setWeights(ckpt.weights);
+      state = { ...extra!.fixmatch!, bestValue: extra!.fixmatch!.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
       sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
       ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
       io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
     }
   } catch (error) {
     sgd.dispose();
+    ema?.dispose();
     adjustment?.dispose();
     throw error;
   }
@@ -326,7 +334,7 @@ export async function pretrainFixMatch(
     saveCheckpoint(lastPath, model, {
       step: at,
       optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
-      extra: { fixmatch: state as unknown as JsonValue },
+      extra: { run: identity as unknown as JsonValue, fixmatch: state as unknown as JsonValue },
       ...manifest,
     });
   };
@@ -342,6 +350,7 @@ export async function pretrainFixMatch(
         completed = false;
         break;
       }
+      await yieldToEventLoop();
       const li = labeledSampler.sample(b);
       const ui = unlabeledSampler.sample(u);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
@@ -394,6 +403,9 @@ export async function pretrainFixMatch(
       }
     }
     if (!completed) writeLast(step);
+  } catch (error) {
+    ema?.dispose();
+    throw error;
   } finally {
     await workers?.close();
     sgd.dispose();

@@ -3,16 +3,18 @@ import { join } from "node:path";
 import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { classHistogram, type Subset, toFloatBatch } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
-import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
+import { assertCheckpointMatches, type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
+import { yieldToEventLoop } from "./event-loop.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { createSgd } from "./sgd.ts";
 import { imagePart, intPart } from "./parallel/batch-parts.ts";
 import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { ProgressListener, SelectionMetric } from "./progress.ts";
+import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest } from "./selection.ts";
 
 /** Supervised pre-training settings. */
@@ -146,7 +148,8 @@ function validateConfig(c: PretrainConfig): void {
  * @param validation - Validation split that selects the best weights.
  * @param config - Training settings.
  * @param io - Checkpoints and progress.
- * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model.
+ * @throws `SelmixError` `INVALID_VALUE` for a bad setting; `MISMATCH` when resuming a checkpoint of another model
+ *   or of another run (another trainer, dataset manifest or config: the message says which).
  *
  * @example
  * {@includeCode ./examples.test.ts#pretrain}
@@ -176,11 +179,23 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
     bestValidation: null,
     history: [],
   };
+  const identity = runIdentity("pretrain", config, io.datasetManifestId);
   if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
-    const ckpt = loadCheckpoint(lastPath, model);
-    state = (ckpt.metadata.extra as unknown as { pretrain: ResumeState }).pretrain;
-    sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
-    ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+    try {
+      const ckpt = readCheckpoint(lastPath);
+      const extra = ckpt.metadata.extra as { run?: unknown; pretrain?: ResumeState } | undefined;
+      assertSameRunIdentity(lastPath, extra?.run, identity);
+      assertCheckpointMatches(ckpt, model);
+      model.setWeights(ckpt.weights);
+      state = { ...extra!.pretrain!, bestValue: extra!.pretrain!.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
+      sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
+      ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+    } catch (error) {
+      sgd.dispose();
+      ema?.dispose();
+      adjustment?.dispose();
+      throw error;
+    }
     io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
   }
   const rng = rngFromState(state.rng);
@@ -197,7 +212,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
     saveCheckpoint(lastPath, model, {
       step: done,
       optimizerState: [...sgd.state(), ...(ema ? ema.state() : [])],
-      extra: { pretrain: state as unknown as JsonValue },
+      extra: { run: identity as unknown as JsonValue, pretrain: state as unknown as JsonValue },
       ...(io.datasetManifestId ? { datasetManifestId: io.datasetManifestId } : {}),
     });
   };
@@ -215,6 +230,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
         stopped = true;
         break;
       }
+      await yieldToEventLoop();
       const idx = sampler.sample(config.batchSize);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
       const augment = config.augment === "weak" ? ({ kind: "weak", rng, options: { flip: config.flip } } as const) : ({ kind: "none" } as const);

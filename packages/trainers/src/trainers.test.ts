@@ -39,6 +39,21 @@ describe("pretrain", () => {
     model.dispose();
   });
 
+  test("no tensor leak: the count is flat across steps and back to the start at the end", async () => {
+    const model = mlp();
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    await pretrain(model, data.labeled, data.validation, { ...pretrainConfig, steps: 40, evalEvery: 20, ema: 0.9 }, {
+      onProgress: (e) => {
+        if (e.kind === "step") counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(counts).toHaveLength(40);
+    expect(new Set(counts).size).toBe(1); // one leaked tensor per step would make 40 different counts
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   test("a run killed mid-way resumes from its checkpoint and ends with the same weights", async () => {
     const dir = mkdtempSync(join(tmpdir(), "selmix-pretrain-"));
     const whole = mlp();

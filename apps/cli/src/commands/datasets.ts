@@ -11,6 +11,7 @@ import {
 } from "@selmix/datasets";
 import type { Command } from "commander";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
+import { requireOutDir } from "../training/run-dir.ts";
 
 interface BuildFlags {
   source: string;
@@ -84,6 +85,7 @@ export function registerDatasetsCommand(program: Command): void {
     .option("--json", "print the manifest (without index lists) as JSON")
     .action(
       action(async (flags: BuildFlags) => {
+        requireOutDir(flags.out);
         const params = resolveProfile(flags.profile, {
           ...(flags.n1 === undefined ? {} : { n1: flags.n1 }),
           ...(flags.rho === undefined ? {} : { rho: flags.rho }),

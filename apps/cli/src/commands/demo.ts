@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds } from "../flags.ts";
 import { action, parseInteger, printJson } from "../run.ts";
+import { requireOutDir } from "../training/run-dir.ts";
 import { formatTable } from "../table.ts";
 import { BACKEND_CHOICES } from "../training/common.ts";
 import { type DemoOutcome, runDemo } from "../training/demo-run.ts";
@@ -40,6 +41,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--json", 'print {"rows": [{"method", "metrics"}]} instead of the table')
     .action(
       action(async (flags: DemoFlags) => {
+        requireOutDir(flags.out);
         const start = performance.now();
         const backend = await startBackend(flags.backend);
         const outcome = await runDemo({

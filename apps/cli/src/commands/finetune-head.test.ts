@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng } from "@selmix/core";
@@ -6,6 +7,7 @@ import type { MetricReport } from "@selmix/metrics";
 import { encodeNpy, readNpy, writeNpy } from "@selmix/trainers";
 import { beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../../test/run-cli.ts";
+import { parseFinetuneHeadInput, runFinetuneHead } from "../training/finetune-head-run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "selmix-finetune-head-"));
 const K = 4;
@@ -44,7 +46,7 @@ const files = {
 const dataArgs = ["--train-features", files.trainX, "--train-labels", files.trainY, "--val-features", files.valX, "--val-labels", files.valY];
 const baseArgs = (out: string): string[] => ["finetune-head", ...dataArgs, "--objective", "min-recall", "--steps", "400", "--out", out];
 const expectOneLineError = (result: { stdout: string; stderr: string; exitCode: number }, code: string, mention: string): void => {
-  expect(result.exitCode).toBe(1);
+  expect(result.exitCode).toBe(code === "USAGE" ? 2 : 1);
   expect(result.stdout).toBe("");
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toMatch(new RegExp(`^selmix: ${code}: `));
@@ -117,6 +119,40 @@ describe("selmix finetune-head", () => {
     expect(metrics.after.minRecall).toBeGreaterThanOrEqual(metrics.before.minRecall - 0.02);
   });
 
+  test("killed at several points (and mid-write), a repeated command resumes to byte-identical files", async () => {
+    const args = (out: string): string[] => [...baseArgs(out), "--head-weights", files.w, "--head-bias", files.b, "--json"];
+    const reference = path("resume-reference");
+    expect((await runCli(args(reference))).exitCode).toBe(0);
+    const out = path("resume-killed");
+    const input = parseFinetuneHeadInput({
+      trainFeatures: files.trainX,
+      trainLabels: files.trainY,
+      valFeatures: files.valX,
+      valLabels: files.valY,
+      headWeights: files.w,
+      headBias: files.b,
+      objective: "min-recall",
+      steps: 400,
+    });
+    for (const [kind, step] of [["step", 10], ["refresh", 100], ["step", 333], ["refresh", 400]] as const) {
+      const onProgress = (e: { kind: string; step: number }): void => {
+        if (e.kind === kind && e.step === step) throw new Error("killed");
+      };
+      await expect(runFinetuneHead(input, out, true, true, { onProgress })).rejects.toThrow("killed");
+      writeFileSync(join(out, `last-state.json.${5000 + step}.0badc0de.tmp`), "a write the kill cut short");
+    }
+    const resumed = await runCli(args(out));
+    expect(resumed.exitCode).toBe(0);
+    const hashes = (d: string): Record<string, string> =>
+      Object.fromEntries(readdirSync(d).map((n) => [n, createHash("sha256").update(readFileSync(join(d, n))).digest("hex")]));
+    expect(hashes(out)).toEqual(hashes(reference));
+    expect(Object.keys(hashes(out)).sort()).toEqual(["config.json", "diagnostics.jsonl", "head-bias.npy", "head-weights.npy", "last-state.json", "metrics.json"]);
+    const other = await runCli([...args(out), "--seed", "3"]); // config.json says seed 0: another run
+    expect(other.exitCode).toBe(1);
+    expect(other.stderr).toMatch(/^selmix: MISMATCH: .*seed: 0 there, 3 now/);
+    expect((await runCli([...args(out), "--seed", "3", "--no-resume"])).exitCode).toBe(0);
+  });
+
   const bad = (name: string, content: Uint8Array | string): string => {
     writeFileSync(path(name), content);
     return path(name);
@@ -154,12 +190,18 @@ describe("selmix finetune-head", () => {
       "EMPTY_CLASS",
       "class 3 has no validation sample",
     ],
-    ["weights without bias", () => withFile("--head-weights", files.w), "INVALID_ARGUMENT", "--head-weights and --head-bias"],
+    ["weights without bias", () => withFile("--head-weights", files.w), "USAGE", "--head-weights and --head-bias"],
+    [
+      "a transposed head",
+      () => [...withFile("--head-weights", bad("wt.npy", encodeNpy(new Float32Array(K * D), [D, K]))), "--head-bias", files.b],
+      "INVALID_SHAPE",
+      `wt.npy: head weights have shape (${D}, ${K}) but`,
+    ],
     ["a head of another width", () => [...withFile("--head-weights", bad("w5.npy", encodeNpy(new Float32Array(K * 5), [K, 5]))), "--head-bias", files.b], "INVALID_SHAPE", "w5.npy: head has 5 inputs"],
     ["a bias of another length", () => [...withFile("--head-weights", files.w), "--head-bias", bad("b3.npy", encodeNpy(new Float32Array(3), [3]))], "INVALID_SHAPE", "b3.npy: bias must have shape (4,)"],
-    ["no training features", () => baseArgs(path("bad")).filter((_, j, a) => a[j] !== "--train-features" && a[j - 1] !== "--train-features"), "INVALID_ARGUMENT", "--train-features is required"],
-    ["an unknown policy", () => withFile("--policy", "best"), "INVALID_ARGUMENT", "--policy"],
-  ])("%s exits 1 with one %s line", async (_, args, code, mention) => {
+    ["no training features", () => baseArgs(path("bad")).filter((_, j, a) => a[j] !== "--train-features" && a[j - 1] !== "--train-features"), "USAGE", "--train-features is required"],
+    ["an unknown policy", () => withFile("--policy", "best"), "USAGE", "--policy: must be one of selmix, "],
+  ])("%s exits 1 (2 for USAGE) with one %s line", async (_, args, code, mention) => {
     expectOneLineError(await runCli(args()), code, mention);
   });
 });

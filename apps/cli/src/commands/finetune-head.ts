@@ -10,6 +10,7 @@ import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
 interface RunFlags {
   readonly out: string;
   readonly json?: boolean;
+  readonly resume: boolean;
 }
 
 function printSummary(outcome: FinetuneHeadOutcome, out: string, seconds: string): void {
@@ -24,7 +25,7 @@ function printSummary(outcome: FinetuneHeadOutcome, out: string, seconds: string
     `finetune-head for ${c.objective} (policy ${c.policy}) from ${start}: K ${outcome.numClasses}, d ${outcome.dim}, seed ${c.seed}\n` +
       `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${c.objective} ${r.selectedObjective.toFixed(4)})\n\n` +
       `${outcome.split} set, before = starting head, after = fine-tuned head\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
-      `out ${out}: head-weights.npy head-bias.npy diagnostics.jsonl metrics.json config.json\ntime ${seconds} s\n`,
+      `out ${out}: head-weights.npy head-bias.npy diagnostics.jsonl metrics.json config.json last-state.json\ntime ${seconds} s\n`,
   );
 }
 
@@ -34,7 +35,7 @@ export function registerFinetuneHeadCommand(program: Command): void {
   program
     .command("finetune-head")
     .description("SelMix fine-tuning of a linear head on .npy features from your own (frozen) backbone; writes the new head as .npy")
-    .requiredOption("--out <dir>", "(required) output directory (head-weights.npy, head-bias.npy, diagnostics.jsonl, metrics.json, config.json)")
+    .requiredOption("--out <dir>", "(required) output directory (head-weights.npy, head-bias.npy, diagnostics.jsonl, metrics.json, config.json, last-state.json)")
     .option("--train-features <file>", "(required) training features, float32/float64 .npy [N, d]")
     .option("--train-labels <file>", "(required) training labels, integer .npy [N]")
     .option("--val-features <file>", "(required) validation features [M, d] (gain, multipliers and selection)")
@@ -68,12 +69,13 @@ export function registerFinetuneHeadCommand(program: Command): void {
     .option("--coverage-tau <tau>", "coverage objectives: how fast the penalty weight of a class grows as its coverage falls below alpha/K (default: 0.01)", parseNumber)
     .option("--lambda-max <l>", "coverage objectives: cap on the penalty weight of a class that is predicted too rarely (default: 100)", parseNumber)
     .option("--seed <n>", "seed of the pair sampling, mixup and fitted head (default: 0)", parseInteger)
+    .option("--no-resume", "start over even if OUT/last-state.json exists")
     .option("--json", "print one JSON object instead of tables")
     .action(
       action(async (flags: RunFlags, command: Command) => {
         const start = performance.now();
         const input = parseFinetuneHeadInput(givenOptions(command));
-        const outcome = await runFinetuneHead(input, flags.out, flags.json === true);
+        const outcome = await runFinetuneHead(input, flags.out, flags.json === true, flags.resume);
         if (flags.json) {
           const r = outcome.result;
           printJson({

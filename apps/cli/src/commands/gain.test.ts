@@ -44,14 +44,14 @@ describe("selmix gain", () => {
   });
 
   test.each([
-    ["unknown objective", state, ["--objective", "max-recall"], "INVALID_ARGUMENT"],
+    ["unknown objective", state, ["--objective", "max-recall"], "USAGE"],
     ["wrong prototype rows", { ...state, prototypes: [[1, 0]] }, ["--objective", "mean-recall"], "INVALID_SHAPE"],
     ["NaN bias", { ...state, head: { ...state.head, bias: [0, "NaN", 0] } }, ["--objective", "mean-recall"], "INVALID_VALUE"],
     ["negative count", { ...state, confusion: [[1, -1, 0], [0, 1, 0], [0, 0, 1]] }, ["--objective", "mean-recall"], "INVALID_VALUE"],
     ["not an object", "[1, 2]", ["--objective", "mean-recall"], "INVALID_SHAPE"],
-  ])("%s exits 1 with a one-line coded error", async (name, content, args, code) => {
+  ])("%s exits 1 (2 for USAGE) with a one-line coded error", async (name, content, args, code) => {
     const { stderr, exitCode } = await runCli(["gain", "--state", write(`${name}.json`, content), ...args]);
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(code === "USAGE" ? 2 : 1);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(new RegExp(`^selmix: ${code}: `));
   });

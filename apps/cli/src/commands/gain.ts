@@ -57,7 +57,7 @@ export function registerGainCommand(program: Command): void {
     .action(
       action((options: GainCliOptions) => {
         if (!isObjectiveName(options.objective)) {
-          throw new SelmixError("INVALID_ARGUMENT", `unknown objective "${options.objective}"; expected one of ${OBJECTIVE_NAMES.join(", ")}`);
+          throw new SelmixError("USAGE", `--objective must be one of ${OBJECTIVE_NAMES.join(", ")} (got ${JSON.stringify(options.objective)})`);
         }
         const state = readJsonFile(options.state);
         if (typeof state !== "object" || state === null || Array.isArray(state)) {

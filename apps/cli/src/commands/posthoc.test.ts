@@ -12,7 +12,7 @@ const ph = join(dir, "ph");
 const small = ["--n1", "400", "--rho", "20", "--val-per-class", "60", "--backend", "wasm"];
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, "utf8"));
 const expectOneLineError = (result: { stderr: string; exitCode: number }, code: string, mention: string): void => {
-  expect(result.exitCode).toBe(1);
+  expect(result.exitCode).toBe(code === "USAGE" ? 2 : 1);
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toMatch(new RegExp(`^selmix: ${code}: `));
   expect(result.stderr).toContain(mention);
@@ -74,11 +74,11 @@ describe("selmix posthoc", () => {
   });
 
   test("bad input gets one-line coded errors naming the argument or file", async () => {
-    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", join(dir, "x")]), "INVALID_ARGUMENT", "--objective");
-    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", join(dir, "x"), "--objective", "top-1"]), "INVALID_ARGUMENT", '"top-1"');
-    expectOneLineError(await runCli(["posthoc", "--out", join(dir, "x"), "--objective", "min-recall"]), "INVALID_ARGUMENT", "--from");
+    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", join(dir, "x")]), "USAGE", "--objective");
+    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", join(dir, "x"), "--objective", "top-1"]), "USAGE", '"top-1"');
+    expectOneLineError(await runCli(["posthoc", "--out", join(dir, "x"), "--objective", "min-recall"]), "USAGE", "--from");
     expectOneLineError(await runCli(["posthoc", "--from", join(dir, "nope"), "--out", join(dir, "x"), "--objective", "min-recall"]), "NOT_FOUND", join(dir, "nope"));
-    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", pre, "--objective", "min-recall"]), "INVALID_ARGUMENT", "--out must differ");
+    expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", pre, "--objective", "min-recall"]), "USAGE", "--out must differ");
     expectOneLineError(await runCli(["posthoc", "--from", pre, "--out", join(dir, "x"), "--objective-module", join(dir, "missing.mjs")]), "NOT_FOUND", "missing.mjs");
     const broken = join(dir, "ph-broken");
     await runCli(["posthoc", "--from", pre, "--out", broken, "--objective", "g-mean", "--backend", "wasm", "--json"]);

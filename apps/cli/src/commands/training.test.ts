@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MetricReport } from "@selmix/metrics";
 import { beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../../test/run-cli.ts";
+import { parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
+import { openRunDir } from "../training/run-dir.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "selmix-train-"));
 const pre = join(dir, "pre");
@@ -13,13 +16,16 @@ const small = ["--n1", "400", "--rho", "20", "--val-per-class", "60", "--backend
 const pretrainArgs = ["pretrain", "--out", pre, ...small, "--steps", "60", "--eval-every", "30", "--json"];
 const finetuneArgs = ["finetune", "--from", pre, "--out", ft, "--objective", "min-recall", "--mode", "head-only", "--steps", "100"];
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, "utf8"));
+/** The SHA-256 of every file of a directory, by name. */
+const filesOf = (d: string): Record<string, string> =>
+  Object.fromEntries(readdirSync(d).map((name) => [name, createHash("sha256").update(readFileSync(join(d, name))).digest("hex")]));
 const file = (name: string, content: string): string => {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
 };
 const expectOneLineError = (result: { stderr: string; exitCode: number }, code: string, mention: string): void => {
-  expect(result.exitCode).toBe(1);
+  expect(result.exitCode).toBe(code === "USAGE" ? 2 : 1);
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toMatch(new RegExp(`^selmix: ${code}: `));
   expect(result.stderr).toContain(mention);
@@ -92,8 +98,8 @@ describe("selmix pretrain", () => {
     expect(existsSync(join(dir, "never"))).toBe(false);
   });
 
-  test("a bad flag value names the flag", async () => {
-    expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "INVALID_ARGUMENT", "--method");
+  test("a bad flag value is a USAGE error naming the flag and the choices", async () => {
+    expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "USAGE", '--method: must be one of erm, la, fixmatch, fixmatch-la (got "adam")');
   });
 
   test("--workers 2 trains on gradient workers, is recorded, and a resume with another count is a MISMATCH", async () => {
@@ -138,9 +144,9 @@ describe("selmix finetune", () => {
     expectOneLineError(await runCli(["finetune", "--from", missing, "--out", join(dir, "x"), "--objective", "min-recall"]), "NOT_FOUND", missing);
   });
 
-  test("an unknown objective and a missing one are INVALID_ARGUMENT", async () => {
-    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--objective", "max-recall"]), "INVALID_ARGUMENT", "--objective");
-    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--backend", "wasm"]), "INVALID_ARGUMENT", "--objective");
+  test("an unknown objective and a missing one are USAGE errors", async () => {
+    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--objective", "max-recall"]), "USAGE", "--objective");
+    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--backend", "wasm"]), "USAGE", "--objective");
   });
 
   test("a finetune config file rejects pretrain keys", async () => {
@@ -203,8 +209,90 @@ describe("selmix finetune --objective-module", () => {
     expectOneLineError(r, code, name);
   });
 
+  test("a psi that throws is an INVALID_VALUE naming the module", async () => {
+    const module = file("throws.mjs", "export function psi(cm) { return cm.values[0] / undefinedVariable; }");
+    const r = await runCli(["finetune", "--from", pre, "--out", join(dir, "ft-throws"), "--objective-module", module, "--mode", "head-only", "--steps", "10", "--backend", "wasm"]);
+    expectOneLineError(r, "INVALID_VALUE", `objective module ${module}: psi threw ReferenceError: undefinedVariable is not defined`);
+  });
+
   test("--objective and --objective-module together are refused", async () => {
     const r = await runCli(["finetune", "--from", pre, "--out", join(dir, "ft-both"), "--objective", "min-recall", "--objective-module", "x.mjs"]);
-    expectOneLineError(r, "INVALID_ARGUMENT", "exactly one of --objective");
+    expectOneLineError(r, "USAGE", "exactly one of --objective");
+  });
+});
+
+describe("run directories that cannot be corrupted", () => {
+  test("--out \"\" and --from == --out (with --no-resume) are refused; the pre-training run is untouched", async () => {
+    const before = filesOf(pre);
+    expectOneLineError(await runCli(["pretrain", "--out", "", ...small]), "USAGE", '--out must name a directory, got ""');
+    expectOneLineError(await runCli(["finetune", "--from", pre, "--out", pre, "--objective", "min-recall", "--no-resume", "--backend", "wasm"]), "USAGE", "is the --from directory");
+    expect(filesOf(pre)).toEqual(before);
+  });
+
+  test("a second command into a directory in use is LOCKED and writes nothing", async () => {
+    const out = join(dir, "busy");
+    const release = openRunDir(out, true, "pretrain");
+    try {
+      expectOneLineError(await runCli(["pretrain", "--out", out, ...small, "--steps", "10", "--no-resume"]), "LOCKED", `${out} is in use by selmix pretrain`);
+      expect(readdirSync(out)).toEqual([".selmix.lock"]);
+    } finally {
+      release();
+    }
+  });
+
+  test("pretrain --no-resume into a finetune directory is a MISMATCH that leaves it as it was", async () => {
+    const before = filesOf(ft);
+    expectOneLineError(await runCli(["pretrain", "--out", ft, ...small, "--steps", "10", "--no-resume"]), "MISMATCH", `${ft} holds a finetune run`);
+    expect(filesOf(ft)).toEqual(before);
+  });
+
+  test("a last.ckpt of another run is refused, naming what differs", async () => {
+    const other = join(dir, "other-seed");
+    mkdirSync(other);
+    copyFileSync(join(pre, "last.ckpt"), join(other, "last.ckpt"));
+    const r = await runCli(["pretrain", "--out", other, ...small, "--steps", "60", "--eval-every", "30", "--seed", "1"]);
+    expectOneLineError(r, "MISMATCH", `${join(other, "last.ckpt")} belongs to dataset `);
+    const foreign = join(dir, "pretrain-ckpt-in-finetune");
+    mkdirSync(foreign);
+    copyFileSync(join(pre, "last.ckpt"), join(foreign, "last.ckpt"));
+    const f = await runCli([...finetuneArgs.slice(0, 4), foreign, ...finetuneArgs.slice(5), "--backend", "wasm"]);
+    expectOneLineError(f, "MISMATCH", `${join(foreign, "last.ckpt")} was written by a pretrain run, this is a finetune run`);
+  });
+
+  test("a best.ckpt that is a folder and a garbage line in a resumed diagnostics.jsonl name the file", async () => {
+    const fake = join(dir, "folder-ckpt");
+    mkdirSync(join(fake, "best.ckpt"), { recursive: true });
+    copyFileSync(join(pre, "manifest.json"), join(fake, "manifest.json"));
+    expectOneLineError(await runCli(["eval", "--run", fake, "--backend", "wasm"]), "IO_ERROR", `checkpoint ${join(fake, "best.ckpt")} cannot be read (it is a folder)`);
+    const copy = join(dir, "ft-garbage");
+    cpSync(ft, copy, { recursive: true });
+    const lines = readFileSync(join(copy, "diagnostics.jsonl"), "utf8").split("\n");
+    lines[0] = "{not json";
+    writeFileSync(join(copy, "diagnostics.jsonl"), lines.join("\n"));
+    const r = await runCli([...finetuneArgs.slice(0, 4), copy, ...finetuneArgs.slice(5), "--backend", "wasm", "--lr", "0.01"]);
+    expectOneLineError(r, "CORRUPT_FILE", `${join(copy, "diagnostics.jsonl")}: line 1 is not a diagnostics entry`);
+  });
+
+  test("a head-only finetune killed at several points (and mid-write) resumes to byte-identical files", async () => {
+    const args = ["--objective", "min-recall", "--mode", "head-only", "--steps", "100", "--lr", "0.01", "--backend", "wasm", "--json"];
+    const reference = join(dir, "ft-reference");
+    expect((await runCli(["finetune", "--from", pre, "--out", reference, ...args])).exitCode).toBe(0);
+    const out = join(dir, "ft-killed");
+    const input = parseFinetuneInput({ from: pre, objective: "min-recall", mode: "head-only", steps: 100, lr: 0.01 }, undefined);
+    for (const [kind, step] of [["step", 30], ["refresh", 50], ["step", 99]] as const) {
+      const kill = { out, resume: true, json: true, backend: "wasm", label: "killed" } as const;
+      await expect(
+        runFinetune(input, {
+          ...kill,
+          onProgress: (e) => {
+            if (e.kind === kind && e.step === step) throw new Error("killed");
+          },
+        }),
+      ).rejects.toThrow("killed");
+      writeFileSync(join(out, `last.ckpt.${4000 + step}.0badc0de.tmp`), "a write the kill cut short");
+    }
+    const resumed = await runCli(["finetune", "--from", pre, "--out", out, ...args]);
+    expect(resumed.exitCode).toBe(0);
+    expect(filesOf(out)).toEqual(filesOf(reference));
   });
 });

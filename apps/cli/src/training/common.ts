@@ -1,5 +1,6 @@
 import type { Splits } from "@selmix/datasets";
 import { BACKEND_ORDER, type BackendChoice, type BackendName } from "@selmix/models";
+import type { ProgressListener } from "@selmix/trainers";
 
 /** Values of `--backend` (and the `backend` config key). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", ...BACKEND_ORDER];
@@ -26,4 +27,15 @@ export interface RunContext {
   readonly label: string;
   /** Data already loaded for the same manifest (the demo reuses the pre-training's), to skip reading it again. */
   readonly splits?: Splits;
+  /** Sees every progress event after the progress bar (tests simulate a kill by throwing from it). */
+  readonly onProgress?: ProgressListener;
+}
+
+/** The progress bar's listener, then the run's own (if any). */
+export function withRunListener(bar: ProgressListener, run: { readonly onProgress?: ProgressListener }): ProgressListener {
+  const extra = run.onProgress;
+  return extra === undefined ? bar : (event) => {
+    bar(event);
+    extra(event);
+  };
 }

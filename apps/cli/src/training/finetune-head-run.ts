@@ -12,6 +12,7 @@ import {
   type GainConfusion,
   type GainVariant,
   type PairPolicy,
+  type ProgressListener,
   type TargetTerm,
   writeNpy,
 } from "@selmix/trainers";
@@ -19,7 +20,8 @@ import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
 import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabelFile } from "./head-files.ts";
-import { writeJson } from "./run-dir.ts";
+import { withRunListener } from "./common.ts";
+import { assertSameRun, openRunDir, requireOutDir, writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
@@ -110,7 +112,7 @@ export interface FinetuneHeadOutcome {
 const FILE_KEYS = ["trainFeatures", "trainLabels", "valFeatures", "valLabels", "testFeatures", "testLabels", "unlabeledFeatures", "headWeights", "headBias"] as const;
 
 function required<T>(value: T | undefined, flag: string): T {
-  if (value === undefined) throw new SelmixError("INVALID_ARGUMENT", `${flag} is required`);
+  if (value === undefined) throw new SelmixError("USAGE", `${flag} is required`);
   return value;
 }
 
@@ -154,18 +156,27 @@ function metricsOf(head: LinearHead, features: Float32Array, labels: Int32Array,
 /**
  * `selmix finetune-head` without the printing: reads the `.npy` files, starts from the given head (or fits one),
  * runs `finetuneFeatures`, and writes OUT/head-weights.npy, head-bias.npy (float32 [K, d] and [K]),
- * diagnostics.jsonl, metrics.json ({ before, after } on the test set if given, else validation) and config.json.
+ * diagnostics.jsonl, metrics.json ({ before, after } on the test set if given, else validation), config.json and
+ * last-state.json (a repeated command resumes from it; `resume` false starts over).
  *
- * @throws `SelmixError` `INVALID_ARGUMENT` for a missing required file or a half-given pair (head, test);
- *   the codes of the file readers (each naming its file) and of `finetuneFeatures`.
+ * @throws `SelmixError` `USAGE` for a missing required file or a half-given pair (head, test); the codes of
+ *   the file readers (each naming its file), of the run directory (`LOCKED`, `MISMATCH`) and of
+ *   `finetuneFeatures`.
  */
-export async function runFinetuneHead(input: FinetuneHeadInput, out: string, json: boolean): Promise<FinetuneHeadOutcome> {
+export async function runFinetuneHead(
+  input: FinetuneHeadInput,
+  out: string,
+  json: boolean,
+  resume = true,
+  hooks: { readonly onProgress?: ProgressListener } = {},
+): Promise<FinetuneHeadOutcome> {
+  requireOutDir(out);
   const objective = required(input.objective, `--objective (one of ${OBJECTIVE_NAMES.join(", ")})`);
   if ((input.headWeights === undefined) !== (input.headBias === undefined)) {
-    throw new SelmixError("INVALID_ARGUMENT", "--head-weights and --head-bias go together: give both or neither");
+    throw new SelmixError("USAGE", "--head-weights and --head-bias go together: give both or neither");
   }
   if ((input.testFeatures === undefined) !== (input.testLabels === undefined)) {
-    throw new SelmixError("INVALID_ARGUMENT", "--test-features and --test-labels go together: give both or neither");
+    throw new SelmixError("USAGE", "--test-features and --test-labels go together: give both or neither");
   }
   const train = readFeatureFile(required(input.trainFeatures, "--train-features"));
   const trainLabels = readLabelFile(required(input.trainLabels, "--train-labels"));
@@ -205,24 +216,53 @@ export async function runFinetuneHead(input: FinetuneHeadInput, out: string, jso
     validation: { features: val.features, labels: valLabels },
     ...(unlabeled === undefined ? {} : { unlabeled: { features: unlabeled.features } }),
   };
-  writeJson(join(out, "config.json"), config);
+  const release = openRunDir(out, resume, "finetune-head");
+  try {
+    if (resume) assertSameRun(out, config);
+    writeJson(join(out, "config.json"), config);
+    return await trainAndWrite(config, data, start, out, json, hooks, { test, testLabels, val, valLabels, k, dim: train.dim, objective });
+  } finally {
+    release();
+  }
+}
+
+interface EvalData {
+  readonly test: FeatureFile | undefined;
+  readonly testLabels: Int32Array | undefined;
+  readonly val: FeatureFile;
+  readonly valLabels: Int32Array;
+  readonly k: number;
+  readonly dim: number;
+  readonly objective: ObjectiveName;
+}
+
+async function trainAndWrite(
+  config: FinetuneHeadRunConfig,
+  data: FeatureData,
+  start: LinearHead,
+  out: string,
+  json: boolean,
+  hooks: { readonly onProgress?: ProgressListener },
+  { test, testLabels, val, valLabels, k, dim, objective }: EvalData,
+): Promise<FinetuneHeadOutcome> {
   const { command: _c, files: _f, startHead: _s, initSteps: _i, ...trainer } = config;
   const progress = createProgress("finetune-head", { json });
   let trained: Awaited<ReturnType<typeof finetuneFeatures>>;
   try {
     trained = await finetuneFeatures(data, start, { ...trainer, mode: "head-only" }, {
+      statePath: join(out, "last-state.json"),
       diagnosticsPath: join(out, "diagnostics.jsonl"),
-      onProgress: progress.listener,
+      onProgress: withRunListener(progress.listener, hooks),
     });
   } finally {
     progress.done();
   }
   const weight = Float32Array.from(trained.head.weight);
   const bias = Float32Array.from(trained.head.bias);
-  writeNpy(join(out, "head-weights.npy"), weight, [k, train.dim]);
+  writeNpy(join(out, "head-weights.npy"), weight, [k, dim]);
   writeNpy(join(out, "head-bias.npy"), bias, [k]);
   // Measured on the float32 head as written, so metrics.json describes the files.
-  const after: LinearHead = { numClasses: k, dim: train.dim, weight: Float64Array.from(weight), bias: Float64Array.from(bias) };
+  const after: LinearHead = { numClasses: k, dim: dim, weight: Float64Array.from(weight), bias: Float64Array.from(bias) };
   const split = test === undefined ? "validation" : "test";
   const evalOn = test === undefined ? { features: val.features, labels: valLabels } : { features: test.features, labels: testLabels! };
   const before = metricsOf(start, evalOn.features, evalOn.labels, config.objectiveOptions);
@@ -238,5 +278,5 @@ export async function runFinetuneHead(input: FinetuneHeadInput, out: string, jso
     before,
     after: afterMetrics,
   });
-  return { config, numClasses: k, dim: train.dim, result: r, split, before, after: afterMetrics };
+  return { config, numClasses: k, dim: dim, result: r, split, before, after: afterMetrics };
 }

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
-import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
+import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type Objective, type ObjectiveName } from "@selmix/metrics";
 import { type BackendChoice, loadCheckpoint, type Model, type ModelArch, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
   defaultFinetuneConfig,
@@ -21,9 +21,9 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext, workersKey } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
-import { assertSameRun, requireRunFiles, writeJson } from "./run-dir.ts";
+import { assertSameRun, openRunDir, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
 
@@ -193,18 +193,29 @@ function loadStart(from: string, manifest: Manifest): Model {
  * last.ckpt, best.ckpt, diagnostics.jsonl, metrics.json and report.svg.
  *
  * @throws `SelmixError` `NOT_FOUND` when the pre-training run or its files are missing; `MISMATCH` when the
- *   checkpoint and manifest disagree or RUN_DIR holds another run; the dataset and trainer codes.
+ *   checkpoint and manifest disagree or RUN_DIR holds another run; `LOCKED` when another command is writing
+ *   RUN_DIR; `USAGE` for a missing `--from` or objective, an empty `--out` or one equal to `--from`; the dataset
+ *   and trainer codes.
  */
 export async function runFinetune(input: FinetuneInput, run: RunContext): Promise<FinetuneOutcome> {
-  if (input.from === undefined) throw new SelmixError("INVALID_ARGUMENT", "--from PRETRAIN_RUN_DIR is required");
+  if (input.from === undefined) throw new SelmixError("USAGE", "--from PRETRAIN_RUN_DIR is required");
   if ((input.objective === undefined) === (input.objectiveModule === undefined)) {
-    throw new SelmixError("INVALID_ARGUMENT", `give exactly one of --objective (${OBJECTIVE_NAMES.join(", ")}) and --objective-module FILE`);
+    throw new SelmixError("USAGE", `give exactly one of --objective (${OBJECTIVE_NAMES.join(", ")}) and --objective-module FILE`);
   }
   const plugin = input.objectiveModule === undefined ? undefined : await loadObjectiveModule(input.objectiveModule);
-  // A plug-in objective takes the settings of mean recall, the built-in without multipliers.
-  const objective = input.objective ?? "mean-recall";
   const from = resolve(input.from);
   requireRunFiles(from, ["best.ckpt", "manifest.json"], "pre-training run");
+  const release = openRunDir(run.out, run.resume, "finetune", from);
+  try {
+    return await finetuneInLockedDir(input, run, from, plugin);
+  } finally {
+    release();
+  }
+}
+
+async function finetuneInLockedDir(input: FinetuneInput, run: RunContext, from: string, plugin: Objective | undefined): Promise<FinetuneOutcome> {
+  // A plug-in objective takes the settings of mean recall, the built-in without multipliers.
+  const objective = input.objective ?? "mean-recall";
   const manifest = await loadManifest(join(from, "manifest.json"));
   const model = loadStart(from, manifest);
   const progress = createProgress(run.label, { json: run.json });
@@ -226,7 +237,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
       resume: run.resume,
       diagnosticsPath: join(run.out, "diagnostics.jsonl"),
       datasetManifestId: manifest.id,
-      onProgress: progress.listener,
+      onProgress: withRunListener(progress.listener, run),
       ...(plugin === undefined ? {} : { objective: plugin }),
     });
     progress.done();

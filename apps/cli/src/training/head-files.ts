@@ -49,12 +49,19 @@ export function readLabelFile(path: string): Int32Array {
 /**
  * Reads a linear head: weights [K, d] and bias [K], float32 or float64, finite.
  *
- * @throws `SelmixError` as {@link readFeatureFile}; `INVALID_SHAPE` when the bias does not have K values.
+ * @throws `SelmixError` as {@link readFeatureFile}; `INVALID_SHAPE` when the bias does not have K values, naming
+ *   the weights file when they look transposed ([d, K]).
  */
 export function readHeadFiles(weightPath: string, biasPath: string): { weight: Float32Array; bias: Float32Array } {
   const w = readFeatureFile(weightPath);
   const b = readNpy(biasPath);
   if (!isFloat(b)) throw new SelmixError("INVALID_ARGUMENT", `${biasPath}: bias must be float32 or float64, got dtype '${b.dtype}'`);
+  if (b.shape.length === 1 && b.shape[0] === w.dim && w.dim !== w.rows) {
+    throw new SelmixError(
+      "INVALID_SHAPE",
+      `${weightPath}: head weights have shape (${w.rows}, ${w.dim}) but ${biasPath} has ${w.dim} classes: transposed? weights must be [K, d] = (${w.dim}, ${w.rows})`,
+    );
+  }
   if (b.shape.length !== 1 || b.shape[0] !== w.rows) {
     throw new SelmixError("INVALID_SHAPE", `${biasPath}: bias must have shape (${w.rows},) to match ${weightPath} ${`(${w.rows}, ${w.dim})`}, got ${shapeText(b)}`);
   }

@@ -9,8 +9,11 @@ import { type Objective, pluginObjective } from "@selmix/metrics";
  * export) and optionally `name`. `confusion` is `{ numClasses, values }`, the joint matrix row-major (rows = true
  * class, entries sum to 1); larger ψ is better. The derivative is computed numerically by `pluginObjective`.
  *
+ * The module runs with the user's privileges, like any npm dependency: load only code you trust.
+ *
  * @throws SelmixError `NOT_FOUND` when the file is missing; `PARSE_ERROR` when it cannot be imported;
- *   `INVALID_ARGUMENT` when it exports no psi function.
+ *   `INVALID_ARGUMENT` when it exports no psi function. Later, while training, `INVALID_VALUE` naming the module
+ *   when psi throws or returns something other than a finite number.
  */
 export async function loadObjectiveModule(path: string): Promise<Objective> {
   const absolute = resolve(path);
@@ -27,5 +30,19 @@ export async function loadObjectiveModule(path: string): Promise<Objective> {
     throw new SelmixError("INVALID_ARGUMENT", `objective module ${path} must export a function psi(confusion) (named export "psi" or default)`);
   }
   const name = typeof mod.name === "string" && mod.name !== "" ? mod.name : basename(path, extname(path));
-  return pluginObjective({ name, psi: psi as (cm: { numClasses: number; values: Float64Array }) => number });
+  const user = psi as (cm: { numClasses: number; values: Float64Array }) => number;
+  // The module is the user's code: its failures name it, not the trainer that called it.
+  const guarded = (cm: { numClasses: number; values: Float64Array }): number => {
+    let value: unknown;
+    try {
+      value = user(cm);
+    } catch (error) {
+      throw new SelmixError("INVALID_VALUE", `objective module ${path}: psi threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new SelmixError("INVALID_VALUE", `objective module ${path}: psi returned ${typeof value === "number" ? value : typeof value}, not a finite number`);
+    }
+    return value;
+  };
+  return pluginObjective({ name, psi: guarded });
 }

@@ -48,12 +48,12 @@ export interface PosthocOutcome {
 
 async function objectiveOf(input: PosthocInput): Promise<Objective> {
   if ((input.objective === undefined) === (input.objectiveModule === undefined)) {
-    throw new SelmixError("INVALID_ARGUMENT", `give exactly one of --objective (${OBJECTIVE_NAMES.join(", ")}) and --objective-module FILE`);
+    throw new SelmixError("USAGE", `give exactly one of --objective (${OBJECTIVE_NAMES.join(", ")}) and --objective-module FILE`);
   }
   if (input.objectiveModule !== undefined) return loadObjectiveModule(input.objectiveModule);
   const name = input.objective!;
   if (!(OBJECTIVE_NAMES as readonly string[]).includes(name)) {
-    throw new SelmixError("INVALID_ARGUMENT", `--objective must be one of ${OBJECTIVE_NAMES.join(", ")}, got "${name}"`);
+    throw new SelmixError("USAGE", `--objective must be one of ${OBJECTIVE_NAMES.join(", ")}, got "${name}"`);
   }
   return createObjective(name as ObjectiveName, objectiveOptionsFrom({ headFraction: input.headFraction, coverageAlpha: input.coverageAlpha }));
 }
@@ -66,14 +66,14 @@ const labelsOf = (dataset: Dataset, indices: Int32Array): Int32Array => Int32Arr
  * set, and writes OUT/config.json, manifest.json, best.ckpt (a copy, so OUT is a run `selmix eval` can read),
  * adjustment.json, metrics.json and report.svg, each atomically.
  *
- * @throws `SelmixError` `INVALID_ARGUMENT` for a missing or unknown objective or OUT = RUN_DIR; `NOT_FOUND` for a
+ * @throws `SelmixError` `USAGE` (exit code 2) for a missing or unknown objective or OUT = RUN_DIR; `NOT_FOUND` for a
  *   missing run or file; `MISMATCH` when the checkpoint and the manifest disagree; the objective module's codes.
  */
 export async function runPosthoc(input: PosthocInput, out: string, backend: string): Promise<PosthocOutcome> {
-  if (input.from === undefined) throw new SelmixError("INVALID_ARGUMENT", "--from RUN_DIR is required");
+  if (input.from === undefined) throw new SelmixError("USAGE", "--from RUN_DIR is required");
   const objective = await objectiveOf(input);
   const from = resolve(input.from);
-  if (resolve(out) === from) throw new SelmixError("INVALID_ARGUMENT", `--out must differ from --from (${from}): the run's own files stay as they are`);
+  if (resolve(out) === from) throw new SelmixError("USAGE", `--out must differ from --from (${from}): the run's own files stay as they are`);
   requireRunFiles(from, ["best.ckpt", "manifest.json"], "run");
   const manifest = await loadManifest(join(from, "manifest.json"));
   const checkpointPath = join(from, "best.ckpt");

@@ -37,8 +37,8 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext, workersKey } from "./common.ts";
-import { assertSameRun, writeJson } from "./run-dir.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
+import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
 export interface PretrainInput extends ProfileOptions {
@@ -272,11 +272,21 @@ function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"
  * checkpoints in RUN_DIR (a repeated command resumes from last.ckpt), then the best model on validation and test.
  * Writes RUN_DIR/config.json, manifest.json, last.ckpt, best.ckpt and metrics.json.
  *
- * @throws `SelmixError` the dataset, model and trainer codes; `MISMATCH` when RUN_DIR holds another run.
+ * @throws `SelmixError` the dataset, model and trainer codes; `MISMATCH` when RUN_DIR holds another run;
+ *   `LOCKED` when another command is writing it; `USAGE` for an empty `--out`.
  */
 export async function runPretrain(input: PretrainInput, run: RunContext): Promise<PretrainOutcome> {
   const seed = input.seed ?? DEFAULT_PRETRAIN_CONFIG.seed;
   const profile = profileOf(input);
+  const release = openRunDir(run.out, run.resume, "pretrain");
+  try {
+    return await pretrainInLockedDir(input, run, seed, profile);
+  } finally {
+    release();
+  }
+}
+
+async function pretrainInLockedDir(input: PretrainInput, run: RunContext, seed: number, profile: ProfileParams): Promise<PretrainOutcome> {
   const { splits, reused } = await loadData(input, profile, seed, run);
   const config = resolveConfig(input, profile, splits);
   if (run.resume) assertSameRun(run.out, config);
@@ -288,7 +298,7 @@ export async function runPretrain(input: PretrainInput, run: RunContext): Promis
   const model = createModel({ arch: config.model, inputShape: [height, width, channels], numClasses, seed });
   const progress = createProgress(run.label, { json: run.json });
   try {
-    const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: progress.listener };
+    const io = { checkpointDir: run.out, resume: run.resume, datasetManifestId: manifest.id, onProgress: withRunListener(progress.listener, run) };
     const method = config.method;
     // FixMatch reads only the images of the unlabelled split, never its labels.
     const result: PretrainResult = isFixMatch(method)

@@ -162,7 +162,7 @@ function notes(curves: readonly ObjectiveCurve[]): string[] {
 /**
  * The run report as an SVG document: per-class recall bars on a zoomed axis, the change of recall against the
  * first series, the validation objective over the fine-tuning steps, and a heat map of the last gain matrix, drawn
- * with Vega-Lite and rendered headless by Vega (no browser, no canvas).
+ * with Vega-Lite and rendered headless by Vega (no browser, no canvas). The same content gives the same bytes.
  */
 export async function renderReportSvg(content: ReportContent): Promise<string> {
   const labels = [...content.series.map((s) => s.label), ...(content.curves ?? []).map((c) => c.label).filter((l) => !content.series.some((s) => s.label === l))];
@@ -181,8 +181,27 @@ export async function renderReportSvg(content: ReportContent): Promise<string> {
   };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return numberIdsFromZero(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Vega numbers gradients and clip paths with counters shared by the whole process (`gradient_3`, `clip4` in a later
+ * chart): renumbered per document, the same run gives the same bytes however many reports were drawn before (a
+ * resumed run too).
+ */
+function numberIdsFromZero(svg: string): string {
+  const ids = new Map<string, string>();
+  const counts = new Map<string, number>();
+  return svg.replace(/(id="|url\(#)(gradient_|clip)(\d+)/g, (_, before: string, prefix: string, n: string) => {
+    const id = `${prefix}${n}`;
+    if (!ids.has(id)) {
+      const next = counts.get(prefix) ?? 0;
+      counts.set(prefix, next + 1);
+      ids.set(id, `${prefix}${next}`);
+    }
+    return `${before}${ids.get(id)}`;
+  });
 }
