@@ -11,6 +11,8 @@ export interface RunRecord {
   readonly workers: number;
   /** The Redis queue the jobs ran on (`--queue`, password removed); `workers` is then unused. */
   readonly queue?: string;
+  /** How the cores were split between job processes and gradient workers (see `chooseSplit`). */
+  readonly split?: string;
 }
 
 /** Everything one table command produced: what the Markdown, the JSON and the SVGs are rendered from. */

@@ -43,10 +43,27 @@ function makeJob(
     pretrain: limitPretrain(pretrain, limits),
     rows: limitRows(rows, limits),
   };
-  const method = pretrain.config.method;
-  // The id names the group and hashes its whole content: a changed config is a new job, never a stale result.
-  const id = `${dataset.id}-s${seed}-${method}-${hashOf(body).slice(0, 12)}`;
-  return { id, ...body, ...(dataDir === undefined ? {} : { dataDir }), ...(strictCounts === false ? { strictCounts } : {}) };
+  return { id: jobId(body), ...body, ...(dataDir === undefined ? {} : { dataDir }), ...(strictCounts === false ? { strictCounts } : {}) };
+}
+
+/** The id names the group and hashes its whole content: a changed config is a new job, never a stale result. */
+function jobId(body: Omit<Job, "id" | "dataDir" | "strictCounts">): string {
+  return `${body.dataset.id}-s${body.seed}-${body.pretrain.config.method}-${hashOf(body).slice(0, 12)}`;
+}
+
+/**
+ * The job with `workers` gradient threads in its pre-training and full-network fine-tuning (a new id: the numbers
+ * depend on the worker count). MLP jobs and `workers` = 1 are returned unchanged.
+ */
+export function withGradientWorkers(job: Job, workers: number): Job {
+  if (workers <= 1 || job.model === "mlp") return job;
+  const pretrain = { ...job.pretrain, config: { ...job.pretrain.config, workers } } as PretrainSpec;
+  const rows = job.rows.map((r) =>
+    r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => (c.mode === "full" ? { ...c, workers } : c)) },
+  );
+  const { id: _id, dataDir, strictCounts, ...rest } = job;
+  const body = { ...rest, pretrain, rows };
+  return { id: jobId(body), ...body, ...(dataDir === undefined ? {} : { dataDir }), ...(strictCounts === undefined ? {} : { strictCounts }) };
 }
 
 function selmixRows(prefix: string, label: string, settings: ProfileSettings, seed: number, table: TableName, dataset: DatasetSpec): RowSpec[] {

@@ -96,7 +96,7 @@ export function renderMarkdown(doc: TableDocument): string {
     `Rendered by \`${doc.command}\` on ${when(doc.date)} from the job results; ${formatDuration(doc.computeSeconds)} of job time in all ` +
       "(sum over jobs, pre-training included).",
     "",
-    ...doc.runs.map((r) => `- jobs run by \`${r.command}\` on ${when(r.date)}: ${r.jobsRun === null ? "" : `${r.jobsRun} jobs, `}wall time ${formatDuration(r.wallSeconds)} ${r.queue === undefined ? `with ${r.workers} worker processes` : "on the workers of a Redis queue"}`),
+    ...doc.runs.map((r) => `- jobs run by \`${r.command}\` on ${when(r.date)}: ${r.jobsRun === null ? "" : `${r.jobsRun} jobs, `}wall time ${formatDuration(r.wallSeconds)} ${r.queue === undefined ? `with ${r.split ?? `${r.workers} worker processes`}` : "on the workers of a Redis queue"}`),
     ...(doc.runs.length > 0 ? [""] : []),
     `Profile: ${doc.description}`,
     "",

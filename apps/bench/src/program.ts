@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SelmixError } from "@selmix/core";
 import type { ClassPrior } from "@selmix/metrics";
@@ -44,6 +45,8 @@ function nonNegativeInt(value: string): number {
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** apps/bench/README.md. */
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
+/** packages/trainers/README.md: its data-parallel numbers come from `bench speed --readme`. */
+const TRAINERS_README = resolve(ROOT, "packages/trainers/README.md");
 
 interface TableFlags {
   profile: BenchProfile;
@@ -69,7 +72,7 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--seeds <n>", "seeds per setting (profile default: quick 1, full 3)", positiveInt)
     .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
-    .option("--workers <n>", "worker processes (one per core; 0 = in this process)", nonNegativeInt, 2)
+    .option("--workers <n>", "cores to use, split between job processes and gradient workers per job (printed; 0 = in this process)", nonNegativeInt, 2)
     .option("--queue <url>", "run the jobs on `bench worker` processes of this Redis instead: redis://HOST:PORT/DB")
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
     .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets, smoke runs)")
@@ -122,19 +125,23 @@ export function buildProgram(): Command {
       .addOption(new Option("--profile <name>", "quick | full | paper").choices(BENCH_PROFILES).default("full"))
       .option("--out <dir>", "results folder (reads <out>/<profile>/supervised.json when present)", resolve(ROOT, "results"))
       .option("--no-throughput", "skip the training throughput benchmark")
+      .option("--no-data-parallel", "skip the data-parallel timings (CNN with 1 vs N gradient workers, FixMatch step)")
       .option("--throughput-args <args>", "arguments for packages/models bench, e.g. \"--backends wasm --models mlp\"")
-      .option("--readme", "rewrite the speed section of apps/bench/README.md")
+      .option("--readme", "rewrite the speed section of apps/bench/README.md (and the data-parallel one of packages/trainers/README.md)")
       .action(
-        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; throughputArgs?: string; readme?: boolean }) => {
+        action(async (flags: { profile: BenchProfile; out: string; throughput: boolean; dataParallel: boolean; throughputArgs?: string; readme?: boolean }) => {
           const md = await runSpeed({
             command: benchCommandLine(),
             profile: flags.profile,
             out: resolve(flags.out),
             throughputArgs: flags.throughputArgs?.split(/\s+/).filter(Boolean) ?? [],
             skipThroughput: !flags.throughput,
+            skipDataParallel: !flags.dataParallel,
             log: (m) => console.error(m),
           });
           if (flags.readme) updateReadme(README, `speed:${flags.profile}`, md);
+          const dataParallel = join(resolve(flags.out), flags.profile, "data-parallel.md");
+          if (flags.readme && flags.dataParallel && existsSync(dataParallel)) updateReadme(TRAINERS_README, "data-parallel", readFileSync(dataParallel, "utf8"));
           process.stdout.write(md);
         }),
       ),

@@ -10,6 +10,7 @@ import { createModel, initBackend } from "@selmix/models";
 import { DEFAULT_PRETRAIN_CONFIG, defaultFinetuneConfig, finetune, pretrain } from "@selmix/trainers";
 import type { TableDocument } from "./document.ts";
 import { formatDuration } from "./markdown.ts";
+import { dataParallelSection } from "./parallel-speed.ts";
 import { jobSplits } from "./run-job.ts";
 import { median } from "./stats.ts";
 import type { BenchProfile, Job } from "./types.ts";
@@ -158,6 +159,8 @@ export interface SpeedOptions {
   /** Arguments for the models' throughput benchmark; empty for its defaults. */
   readonly throughputArgs: readonly string[];
   readonly skipThroughput: boolean;
+  /** Skip the data-parallel section (see `parallel-speed.ts`). */
+  readonly skipDataParallel?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -193,6 +196,11 @@ export async function runSpeed(o: SpeedOptions): Promise<string> {
   else {
     o.log("training throughput (packages/models/bench/throughput.ts)");
     lines.push(throughputTable(o.throughputArgs.length > 0 ? o.throughputArgs : quick ? ["--backends", "wasm", "--models", "mlp,cnn", "--seconds", "1", "--reps", "2"] : []));
+  }
+  if (o.skipDataParallel !== true) {
+    const section = [...(await dataParallelSection(quick, o.log)), "", `Produced by \`${o.command}\`.`];
+    writeFileAtomic(join(o.out, o.profile, "data-parallel.md"), `${section.join("\n")}\n`); // for packages/trainers/README.md
+    lines.push("", ...section);
   }
   lines.push("", "### Fine-tuning vs pre-training time", "");
   o.log("fine-tuning vs pre-training time");

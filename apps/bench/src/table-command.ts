@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { isSelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { SourceName } from "@selmix/datasets";
-import { initBackend } from "@selmix/models";
+import { activeBackend, initBackend } from "@selmix/models";
 import { aggregate, describeUnlabelled, describeWin } from "./aggregate.ts";
 import { describeCompetitors } from "./competitors.ts";
 import { datasetsFor } from "./datasets.ts";
 import type { RunRecord, TableDocument } from "./document.ts";
-import { buildJobs } from "./jobs.ts";
+import { type CoreSplit, chooseSplit } from "./core-split.ts";
+import { buildJobs, withGradientWorkers } from "./jobs.ts";
 import { limitDataset, type TableLimits } from "./limits.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { runJobs } from "./pool.ts";
@@ -96,6 +97,7 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const cacheDir = join(o.out, "cache");
   let failed: { jobId: string; reason: string }[] = [];
   let jobsRun = 0;
+  let split: CoreSplit | undefined;
   if (o.queue !== undefined) {
     log(`${o.table} (${o.profile}): ${jobs.length} jobs on the queue, results in ${join(o.out, o.profile, o.table)}`);
     const summary = await runJobsOnQueue(jobs, { url: o.queue, outDir: o.out, log });
@@ -111,8 +113,11 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
       jobsRun++;
     }
   } else {
-    log(`${o.table} (${o.profile}): ${jobs.length} jobs, ${o.workers} workers, results in ${join(o.out, o.profile, o.table)}`);
-    const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: o.workers, log });
+    await initBackend(); // the backend the job processes will pick too: gradient workers only on wasm/cpu
+    split = chooseSplit(o.workers, jobs, activeBackend());
+    jobs = jobs.map((j) => withGradientWorkers(j, split!.gradientWorkers));
+    log(`${o.table} (${o.profile}): ${split.reason}, results in ${join(o.out, o.profile, o.table)}`);
+    const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: split.processes, log });
     failed = [...summary.failed];
     jobsRun = summary.done;
     log(`${summary.done} jobs run, ${summary.skipped} already done, ${summary.failed.length} failed`);
@@ -126,7 +131,15 @@ export async function runTable(o: TableOptions): Promise<TableDocument> {
   const wallSeconds = (performance.now() - t0) / 1000;
   const runsPath = join(o.out, o.profile, `${o.table}.runs.json`);
   const previous = existsSync(runsPath) ? (JSON.parse(readFileSync(runsPath, "utf8")) as RunRecord[]) : legacyRun(join(o.out, o.profile, `${o.table}.json`));
-  const run: RunRecord = { command: o.command, date, wallSeconds, jobsRun, workers: o.workers, ...(o.queue === undefined ? {} : { queue: redactedQueueUrl(o.queue) }) };
+  const run: RunRecord = {
+    command: o.command,
+    date,
+    wallSeconds,
+    jobsRun,
+    workers: split?.processes ?? o.workers,
+    ...(split === undefined ? {} : { split: split.reason }),
+    ...(o.queue === undefined ? {} : { queue: redactedQueueUrl(o.queue) }),
+  };
   const runs = jobsRun > 0 ? [...previous, run] : previous;
   writeFileAtomic(runsPath, `${JSON.stringify(runs, null, 1)}\n`);
   const doc: TableDocument = {

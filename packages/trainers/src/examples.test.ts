@@ -1,7 +1,7 @@
 // The `@example` of every public export: each test's `//#region <name>` is what TypeDoc shows (`{@includeCode}`),
 // the assertions after it check what the example computes.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng } from "@selmix/core";
 import { createManifest, loadSource, resolveProfile, type Splits, splitsFromManifest } from "@selmix/datasets";
@@ -14,6 +14,7 @@ import {
   DEFAULT_FIXMATCH_CONFIG,
   DEFAULT_PRETRAIN_CONFIG,
   defaultFinetuneConfig,
+  defaultWorkerCount,
   encodeNpy,
   evaluate,
   type FeatureData,
@@ -41,6 +42,7 @@ import {
   reportMetric,
   SELECTION_METRICS,
   scheduleFactor,
+  startGradientWorkers,
   UNLABELED_PRIORS,
   writeNpy,
 } from "@selmix/trainers";
@@ -448,4 +450,30 @@ test("readNpy", () => {
   //#endregion readNpy
   expect([n, dim]).toEqual([3, 2]);
   expect(features).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
+});
+
+test("defaultWorkerCount", () => {
+  //#region defaultWorkerCount
+  // every core on wasm (single-threaded in Node); 1 on tfjs-node, which is multi-threaded already
+  const config = { ...DEFAULT_PRETRAIN_CONFIG, workers: defaultWorkerCount("cnn") };
+  //#endregion defaultWorkerCount
+  expect(config.workers).toBe(availableParallelism());
+  expect(defaultWorkerCount("mlp")).toBe(1);
+});
+
+test("startGradientWorkers", async () => {
+  //#region startGradientWorkers
+  const model = createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+  const variables = model.trainableVariables();
+  const sgd = createSgd([{ variables, lrFactor: 1, weightDecay: 0 }], 0.9);
+  const workers = await startGradientWorkers({ model, workers: 2, loss: { kind: "ce" }, variables });
+  const images = new Float32Array(8 * 28 * 28).fill(0.5); // 8 images: rows 0-3 go to worker 0, 4-7 to worker 1
+  const labels = Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7);
+  const { grads, values } = await workers.step({ x: { data: images, rows: 8 }, labels: { data: labels, rows: 8 } });
+  sgd.step(grads, 0.05); // the full-batch gradient; the next step sends the new weights
+  await workers.close();
+  //#endregion startGradientWorkers
+  expect(values[0]).toBeGreaterThan(0);
+  sgd.dispose();
+  model.dispose();
 });

@@ -21,7 +21,8 @@ export interface Learner<S> {
   step(firstRows: Int32Array, partnerRows: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number): Promise<number>;
   snapshot(): S;
   restore(weights: S): void;
-  dispose(): void;
+  /** Frees the learner (and stops its gradient workers). */
+  dispose(): void | Promise<void>;
 }
 
 /** The loop's state at a refresh: what `last.ckpt` stores to resume a run with identical numbers. */
@@ -93,6 +94,7 @@ export function validateFinetuneConfig(c: FinetuneConfig): void {
   positiveInt("steps", c.steps);
   positiveInt("refresh every", c.refreshEvery);
   positiveInt("batch size", c.batchSize);
+  if (c.workers !== undefined) positiveInt("workers", c.workers);
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
   if (!(c.lambdaMin >= 0 && c.lambdaMin <= 1)) throw new SelmixError("INVALID_VALUE", `lambda min must be in [0, 1], got ${c.lambdaMin}`);
   if (!(c.temperature > 0)) throw new SelmixError("INVALID_VALUE", `temperature must be > 0, got ${c.temperature}`);
@@ -197,7 +199,7 @@ export async function runFinetuneLoop<S>(
     }
     if (completed) await refresh(); // the final weights get a validation score too
   } finally {
-    learner.dispose();
+    await learner.dispose();
   }
   return { state, diagnostics, best, step, completed, lastGain, lastDistribution };
 }

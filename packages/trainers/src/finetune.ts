@@ -28,6 +28,8 @@ import {
 import { arrayHeadLearner } from "./head-learner.ts";
 import type { LinearHead } from "./linear-head.ts";
 import { crossEntropy } from "./losses.ts";
+import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { GainConfusion, GainVariant, RefreshDiagnostics, TargetTerm } from "./refresh.ts";
@@ -94,6 +96,11 @@ export interface FinetuneConfig {
   readonly partnerView: "plain" | "weak";
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
+  /**
+   * Gradient worker threads of the `full` mode (data parallel); absent or 1 trains in this thread. Head-only
+   * fine-tuning is plain JavaScript and ignores it.
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -253,8 +260,11 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
   };
 }
 
-function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): ModelLearner {
+async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): Promise<ModelLearner> {
   model.setBnMode("frozen-stats"); // batch statistics in the step, running statistics never updated, γ/β frozen
+  const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
+  const workers: GradientWorkers | undefined =
+    (config.workers ?? 1) > 1 ? await startGradientWorkers({ model, workers: config.workers!, loss: { kind: "mixup" }, variables: vars }) : undefined;
   const sgd: Sgd = createSgd(
     [
       { variables: model.paramGroups.head, lrFactor: 1, weightDecay: config.weightDecay },
@@ -262,7 +272,6 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
     ],
     0,
   );
-  const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
   const partner = data.unlabeled ?? data.labeled;
   const augment = (): Parameters<typeof toFloatBatch>[2] =>
     config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip, padding: config.padding } } : { kind: "none" };
@@ -279,9 +288,18 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
       return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices, { augment: partnerAugment(config) })).predicted;
     },
     async step(firstRows, partnerRows, lambdas, labels, lr) {
+      const first = Int32Array.from(firstRows, (r) => data.labeled.indices[r]!);
+      const second = Int32Array.from(partnerRows, (r) => partner.indices[r]!);
+      if (workers !== undefined) {
+        const x1 = imagePart(data.labeled.dataset, first, augment());
+        const x2 = imagePart(partner.dataset, second, augment());
+        const { grads, values } = await workers.step({ x1, x2, lambdas: scalarPart(lambdas), labels: intPart(labels) });
+        sgd.step(grads, lr);
+        return values[0]!;
+      }
       const loss = tf.tidy(() => {
-        const x1 = toFloatBatch(data.labeled.dataset, Int32Array.from(firstRows, (r) => data.labeled.indices[r]!), augment());
-        const x2 = toFloatBatch(partner.dataset, Int32Array.from(partnerRows, (r) => partner.indices[r]!), augment());
+        const x1 = toFloatBatch(data.labeled.dataset, first, augment());
+        const x2 = toFloatBatch(partner.dataset, second, augment());
         const lam = tf.tensor2d(Float32Array.from(lambdas), [lambdas.length, 1]);
         const y = tf.tensor1d(labels, "int32");
         const { value, grads } = tf.variableGrads(() => {
@@ -300,7 +318,10 @@ function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, co
     sync() {},
     exactState: () => [],
     restoreExact() {},
-    dispose: () => sgd.dispose(),
+    async dispose() {
+      sgd.dispose();
+      await workers?.close();
+    },
   };
 }
 
@@ -349,7 +370,7 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
     io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
   }
   const rng = rngFromState(state.rng);
-  const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : fullLearner(model, data, valLabels, config, () => rng);
+  const learner = config.mode === "head-only" ? await headOnlyLearner(model, data, valLabels, config) : await fullLearner(model, data, valLabels, config, () => rng);
   if (resumed !== undefined) learner.restoreExact(resumed.optimizerState);
   if (config.mode === "head-only") model.setBnMode("eval");
   const loopData: LoopData = {

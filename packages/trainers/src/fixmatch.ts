@@ -10,6 +10,8 @@ import { createEma } from "./ema.ts";
 import { yieldToEventLoop } from "./event-loop.ts";
 import { evaluate } from "./evaluate.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
+import { imagePart, intPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { PretrainIo, PretrainResult } from "./pretrain.ts";
 import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
@@ -86,13 +88,16 @@ export interface FixMatchConfig {
   readonly randAugmentMagnitude: number | "random";
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
+  /** Gradient worker threads (data parallel); absent or 1 trains in this thread. See `PretrainConfig.workers`. */
+  readonly workers?: number;
 }
 
 /**
  * CPU defaults (Fashion-MNIST-LT / MNIST-LT on the wasm backend): B = 64, mu = 2, 3000 steps, validation every 500
  * steps. The recipe itself is the reference's (threshold 0.95, λ_u = 1, lr 0.03, Nesterov momentum 0.9, weight decay
  * 5e-4, FixMatch cosine, EMA 0.999, LA with τ = 1). Measured on a 2-core CPU: `mlp` about 58 ms per step (3000
- * steps ≈ 3 min), `cnn` about 1.6 s per step (use a few hundred steps, or a GPU backend).
+ * steps ≈ 3 min), `cnn` about 1.6 s per step in one thread (use a few hundred steps, `workers` for every core, or a GPU
+ * backend).
  *
  * On a GPU, use the reference configs: WRN-28-2, B = 64, mu = 2 (`uratio: 2`), `steps: 2 ** 20` (1,048,576),
  * `evalEvery: 5000`. The FixMatch paper itself uses mu = 7.
@@ -212,6 +217,7 @@ function validateConfig(c: FixMatchConfig): void {
   if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) throw new SelmixError("INVALID_VALUE", `weight decay must be >= 0, got ${c.weightDecay}`);
+  if (c.workers !== undefined) positiveInt("workers", c.workers);
 }
 
 /** Identity forward, zero gradient (PyTorch's `detach`). */
@@ -224,8 +230,9 @@ const stopGradient = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
  * The FixMatch objective on one batch of logits, rows `[labelled B | weak mu·B | strong mu·B]`:
  * CE(labelled, + log-prior adjustment) + λ_u · mean_u(mask · CE(strong + a_u, argmax softmax(weak + a_u))), where
  * mask = [max softmax(weak + a_u) ≥ threshold], a_u the unlabelled adjustment (none by default) and the weak branch
- * is stop-gradient. Returns
- * `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them.
+ * is stop-gradient. Returns `[total, supervised, unsupervised, mask rate]` as scalars; the caller owns them. With
+ * `totals` (the full batch's B and mu·B) the means become sums over this shard divided by them: the shard's share
+ * (data parallel).
  *
  * @internal Exported for tests.
  */
@@ -238,20 +245,34 @@ export function fixMatchLoss(
   lambdaU: number,
   adjustment: tf.Tensor1D | undefined,
   unlabeledAdjustment?: tf.Tensor1D,
+  totals?: { readonly b: number; readonly u: number },
 ): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
   const k = logits.shape[1];
   const labeled = tf.slice(logits, [0, 0], [b, k]);
   const shift = (x: tf.Tensor2D): tf.Tensor2D => (unlabeledAdjustment === undefined ? x : tf.add(x, unlabeledAdjustment));
   const weak = shift(stopGradient(tf.slice(logits, [b, 0], [u, k])) as tf.Tensor2D);
   const strong = shift(tf.slice(logits, [b + u, 0], [u, k]));
-  const supervised = crossEntropy(labeled, labels, adjustment);
+  const supervised = crossEntropy(labeled, labels, adjustment, totals?.b);
+  const meanU = (t: tf.Tensor): tf.Scalar => (totals === undefined ? tf.mean(t) : tf.div(tf.sum(t), totals.u)) as tf.Scalar;
   const probs = tf.softmax(weak);
   const pseudo = tf.argMax(probs, 1);
   const mask = tf.cast(tf.greaterEqual(tf.max(probs, 1), threshold), "float32");
   const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(pseudo, k), tf.logSoftmax(strong)), 1));
-  const unsupervised = tf.mean(tf.mul(perSample, mask)) as tf.Scalar;
+  const unsupervised = meanU(tf.mul(perSample, mask));
   const total = tf.add(supervised, tf.mul(unsupervised, lambdaU)) as tf.Scalar;
-  return [total, supervised, unsupervised, tf.mean(mask) as tf.Scalar];
+  return [total, supervised, unsupervised, meanU(mask)];
+}
+
+/**
+ * The E-step of the unlabelled prior estimate: the mean softmax of the weak views (rows `[b, b + u)` of `logits`)
+ * under the adjustment `adjustU` (K values). With `totalU` the mean is this shard's share: the sum over its rows
+ * divided by the full batch's mu·B, so the shards' shares add up to the full-batch mean (data parallel).
+ *
+ * @internal Exported for the gradient workers.
+ */
+export function weakPosterior(logits: tf.Tensor2D, b: number, u: number, adjustU: tf.Tensor1D, totalU?: number): tf.Tensor1D {
+  const posterior = tf.softmax(tf.add(tf.slice(logits, [b, 0], [u, logits.shape[1]]), adjustU));
+  return (totalU === undefined ? tf.mean(posterior, 0) : tf.div(tf.sum(posterior, 0), totalU)) as tf.Tensor1D;
 }
 
 /**
@@ -323,7 +344,8 @@ export async function pretrainFixMatch(
     config.nesterov,
   );
   const ema = config.ema > 0 ? createEma(model, config.ema, { warmup: config.emaWarmup }) : undefined;
-  const adjustment = config.method === "fixmatch-la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  const prior = config.method === "fixmatch-la" ? logPriorAdjustment(counts, config.laTau) : undefined;
+  const adjustment = prior === undefined ? undefined : tf.tensor1d(prior);
   const unlabeledAdjustment = adjustment !== undefined && config.unlabeledPrior === "labelled" ? adjustment : undefined;
   const lastPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "last.ckpt");
   const bestPath = io.checkpointDir === undefined ? undefined : join(io.checkpointDir, "best.ckpt");
@@ -390,7 +412,12 @@ export async function pretrainFixMatch(
     });
   };
 
+  let workers: GradientWorkers | undefined;
   try {
+    if ((config.workers ?? 1) > 1) {
+      const loss = { kind: "fixmatch", threshold: config.threshold, lambdaU: config.lambdaU, ...(prior === undefined ? {} : { adjustment: prior }) } as const;
+      workers = await startGradientWorkers({ model, workers: config.workers!, loss, variables: trainVars });
+    }
     for (; step < config.steps; step++) {
       if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
         completed = false;
@@ -400,30 +427,43 @@ export async function pretrainFixMatch(
       const li = labeledSampler.sample(b);
       const ui = unlabeledSampler.sample(u);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
-      const out = tf.tidy(() => {
-        const xl = toFloatBatch(ld, li, { kind: "weak", rng, options: augment });
-        const xw = toFloatBatch(pool.dataset, ui, { kind: "weak", rng, options: augment });
-        const xs = toFloatBatch(pool.dataset, ui, { kind: "strong", rng, options: augment });
-        const x = tf.concat([xl, xw, xs], 0);
-        const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
-        let extra: tf.Tensor | undefined;
-        const adjustU = estimate ? tf.mul(tf.log(tf.tensor1d(state.prior!)), config.laTau) : unlabeledAdjustment;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = model.logits(x, true);
-          const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined);
-          // E-step of the prior estimate: the mean posterior of the weak views under the current prior
-          const scalars = tf.stack([sup, unsup, maskRate]);
-          extra = tf.keep(estimate ? tf.concat([scalars, tf.mean(tf.softmax(tf.add(tf.slice(logits, [b, 0], [u, k]), adjustU!)), 0)]) : scalars);
-          return total;
-        }, trainVars);
+      if (workers !== undefined) {
+        const batch = {
+          labeled: imagePart(ld, li, { kind: "weak", rng, options: augment }),
+          weak: imagePart(pool.dataset, ui, { kind: "weak", rng, options: augment }),
+          strong: imagePart(pool.dataset, ui, { kind: "strong", rng, options: augment }),
+          labels: intPart(Int32Array.from(li, (i) => labels[i]!)),
+        };
+        const adjustU = estimate ? Float32Array.from(state.prior!, (p) => Math.log(p) * config.laTau) : unlabeledAdjustment === undefined ? undefined : Float32Array.from(prior!);
+        const { grads, values } = await workers.step(batch, { ...(adjustU === undefined ? {} : { unlabeledAdjustment: adjustU }), weakPosterior: estimate });
         sgd.step(grads, lr);
-        const kept = extra!;
-        const result = tf.concat([tf.reshape(value, [1]), kept]);
-        kept.dispose();
-        return result;
-      });
-      parts = Array.from(await out.data());
-      out.dispose();
+        parts = [...values];
+      } else {
+        const out = tf.tidy(() => {
+          const xl = toFloatBatch(ld, li, { kind: "weak", rng, options: augment });
+          const xw = toFloatBatch(pool.dataset, ui, { kind: "weak", rng, options: augment });
+          const xs = toFloatBatch(pool.dataset, ui, { kind: "strong", rng, options: augment });
+          const x = tf.concat([xl, xw, xs], 0);
+          const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
+          let extra: tf.Tensor | undefined;
+          const adjustU = estimate ? tf.mul(tf.log(tf.tensor1d(state.prior!)), config.laTau) : unlabeledAdjustment;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.logits(x, true);
+            const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined);
+            // E-step of the prior estimate: the mean posterior of the weak views under the current prior
+            const scalars = tf.stack([sup, unsup, maskRate]);
+            extra = tf.keep(estimate ? tf.concat([scalars, weakPosterior(logits, b, u, adjustU as tf.Tensor1D)]) : scalars);
+            return total;
+          }, trainVars);
+          sgd.step(grads, lr);
+          const kept = extra!;
+          const result = tf.concat([tf.reshape(value, [1]), kept]);
+          kept.dispose();
+          return result;
+        });
+        parts = Array.from(await out.data());
+        out.dispose();
+      }
       if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[4 + c]!);
       const loss = parts[0]!;
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
@@ -454,6 +494,7 @@ export async function pretrainFixMatch(
     ema?.dispose();
     throw error;
   } finally {
+    await workers?.close();
     sgd.dispose();
     adjustment?.dispose();
   }

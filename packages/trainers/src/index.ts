@@ -34,3 +34,6 @@ export { finetuneFeatures } from "./finetune-features.ts";
 export type { FeatureData, FinetuneFeaturesIo, FinetuneFeaturesResult, HeadParameters } from "./finetune-features.ts";
 export { encodeNpy, NPY_DTYPES, parseNpy, readNpy, writeNpy } from "./npy.ts";
 export type { NpyArray, NpyDtype } from "./npy.ts";
+export { defaultWorkerCount, startGradientWorkers } from "./parallel/gradient-workers.ts";
+export type { GradientWorkers, GradientWorkersOptions, ParallelStep } from "./parallel/gradient-workers.ts";
+export type { BatchPart, ShardLoss } from "./parallel/protocol.ts";

@@ -2,21 +2,24 @@ import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * Mean cross-entropy of `logits` [B, K] against integer `labels` [B]. With `logAdjustment` [K] (τ·log prior) added
- * to the logits it is the logit-adjusted loss of Menon et al. (the reference's LA, τ = 1).
+ * to the logits it is the logit-adjusted loss of Menon et al. (the reference's LA, τ = 1). With `denominator` it
+ * is the sum over the rows divided by it instead: one shard's share of a larger batch's mean (data parallel).
  *
  * @param logits - `[B, K]`.
  * @param labels - Integer classes, `[B]`.
  * @param logAdjustment - Added to every row of the logits, `[K]`.
+ * @param denominator - Divide the sum by this instead of taking the mean.
  *
  * @example
  * {@includeCode ./examples.test.ts#crossEntropy}
  */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, logAdjustment?: tf.Tensor1D): tf.Scalar {
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, logAdjustment?: tf.Tensor1D, denominator?: number): tf.Scalar {
   return tf.tidy(() => {
     const adjusted = logAdjustment === undefined ? logits : tf.add(logits, logAdjustment);
     const logp = tf.logSoftmax(adjusted);
     const oneHot = tf.oneHot(tf.cast(labels, "int32"), logits.shape[1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), 1)));
+    const perRow = tf.sum(tf.mul(oneHot, logp), 1);
+    return tf.neg(denominator === undefined ? tf.mean(perRow) : tf.div(tf.sum(perRow), denominator));
   });
 }
 

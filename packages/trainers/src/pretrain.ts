@@ -11,6 +11,8 @@ import { yieldToEventLoop } from "./event-loop.ts";
 import { crossEntropy, logPriorAdjustment } from "./losses.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
 import { createSgd } from "./sgd.ts";
+import { imagePart, intPart } from "./parallel/batch-parts.ts";
+import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { ProgressListener, SelectionMetric } from "./progress.ts";
 import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest } from "./selection.ts";
@@ -47,6 +49,11 @@ export interface PretrainConfig {
   readonly flip: boolean;
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
+  /**
+   * Gradient worker threads (data parallel, see {@link startGradientWorkers}); absent or 1 trains in this thread.
+   * The numbers depend on it (float32 summation order, per-shard batch norm).
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -126,13 +133,15 @@ function validateConfig(c: PretrainConfig): void {
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
   if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
+  if (c.workers !== undefined) positiveInt("workers", c.workers);
 }
 
 /**
  * ERM or logit-adjusted pre-training: SGD with (Nesterov) momentum, weight decay, a learning-rate schedule, optional
  * EMA of the weights, validation every `evalEvery` steps, the best model (by `selectBy` on the validation set, never
  * the test set) kept and saved. With a checkpoint directory it writes `last.ckpt` at every evaluation (weights,
- * momentum, EMA, RNG and sampler state), so a killed run resumes exactly where it stopped.
+ * momentum, EMA, RNG and sampler state), so a killed run resumes exactly where it stopped. With `config.workers` > 1
+ * the gradients come from that many worker threads, each on a fixed shard of the batch.
  *
  * @param model - The model to train; it ends up holding the best weights.
  * @param train - Labelled training split.
@@ -149,7 +158,8 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
   validateConfig(config);
   const k = model.numClasses;
   const counts = classHistogram(train.dataset.labels, k, train.indices);
-  const adjustment = config.method === "la" ? tf.tensor1d(logPriorAdjustment(counts, config.laTau)) : undefined;
+  const prior = config.method === "la" ? logPriorAdjustment(counts, config.laTau) : undefined;
+  const adjustment = prior === undefined ? undefined : tf.tensor1d(prior);
   model.setBnMode("train");
   const groups = [
     { variables: [...model.paramGroups.head, ...model.paramGroups.backbone], lrFactor: 1, weightDecay: config.weightDecay },
@@ -207,8 +217,13 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
     });
   };
   let stopped = false;
+  let workers: GradientWorkers | undefined;
 
   try {
+    if ((config.workers ?? 1) > 1) {
+      const loss = { kind: "ce", ...(prior === undefined ? {} : { adjustment: prior }) } as const;
+      workers = await startGradientWorkers({ model, workers: config.workers!, loss, variables: trainVars });
+    }
     for (let step = state.step; step < config.steps; step++) {
       if (io.stopAfterStep !== undefined && step >= io.stopAfterStep) {
         saveLast(step);
@@ -218,19 +233,22 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
       await yieldToEventLoop();
       const idx = sampler.sample(config.batchSize);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
-      const loss = tf.tidy(() => {
-        const x = toFloatBatch(
-          train.dataset,
-          idx,
-          config.augment === "weak" ? { kind: "weak", rng, options: { flip: config.flip } } : { kind: "none" },
-        );
-        const y = tf.tensor1d(Int32Array.from(idx, (i) => labels[i]!), "int32");
-        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(x, true), y, adjustment), trainVars);
+      const augment = config.augment === "weak" ? ({ kind: "weak", rng, options: { flip: config.flip } } as const) : ({ kind: "none" } as const);
+      const y = Int32Array.from(idx, (i) => labels[i]!);
+      if (workers === undefined) {
+        const loss = tf.tidy(() => {
+          const x = toFloatBatch(train.dataset, idx, augment);
+          const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(x, true), tf.tensor1d(y, "int32"), adjustment), trainVars);
+          sgd.step(grads, lr);
+          return value;
+        });
+        lastLoss = (await loss.data())[0]!;
+        loss.dispose();
+      } else {
+        const { grads, values } = await workers.step({ x: imagePart(train.dataset, idx, augment), labels: intPart(y) });
         sgd.step(grads, lr);
-        return value;
-      });
-      lastLoss = (await loss.data())[0]!;
-      loss.dispose();
+        lastLoss = values[0]!;
+      }
       if (!Number.isFinite(lastLoss)) throw new SelmixError("INVALID_VALUE", `training loss became ${lastLoss} at step ${step}; lower the learning rate`);
       ema?.update();
       const done = step + 1;
@@ -246,6 +264,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
       }
     }
   } finally {
+    await workers?.close();
     sgd.dispose();
     ema?.dispose();
     adjustment?.dispose();

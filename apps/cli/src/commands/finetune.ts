@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
-import { BACKEND_CHOICES } from "../training/common.ts";
+import { BACKEND_CHOICES, WORKERS_HELP } from "../training/common.ts";
 import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
 import { type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
@@ -18,7 +18,7 @@ function printSummary(outcome: FinetuneOutcome, out: string, backend: string, se
     { title: "after", report: outcome.after },
   ];
   process.stdout.write(
-    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}\n` +
+    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}${c.workers === undefined ? "" : `, ${c.workers} gradient worker${c.workers === 1 ? "" : "s"}`}\n` +
       `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${outcome.objectiveName} ${r.selectedObjective.toFixed(4)})\n\n` +
       `test set, before = pre-trained start, after = fine-tuned\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
       `run dir ${out}: config.json manifest.json best.ckpt last.ckpt diagnostics.jsonl metrics.json report.svg\n` +
@@ -67,6 +67,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--seed <n>", "seed of the pair sampling and mixup (default: 0)", parseInteger)
     .option("--backend <name>", `${BACKEND_CHOICES.join(" | ")} (default: $SELMIX_BACKEND, else auto)`)
+    .option("--workers <n>", `full mode: ${WORKERS_HELP}`, parseInteger)
     .option("--no-resume", "start over even if RUN_DIR/last.ckpt exists")
     .option("--json", "print one JSON object instead of tables")
     .action(

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
-import { BACKEND_CHOICES } from "../training/common.ts";
+import { BACKEND_CHOICES, WORKERS_HELP } from "../training/common.ts";
 import { metricColumns } from "../training/metric-table.ts";
 import { type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
 
@@ -21,7 +21,7 @@ function printSummary(outcome: PretrainOutcome, out: string, backend: string, se
   const c = outcome.config;
   const profile = `${c.profile}, N1=${c.n1} rho=${c.rhoL}${c.rhoU === undefined ? "" : ` M1=${c.m1} rho_u=${c.rhoU}`}`;
   process.stdout.write(
-    `pretrain ${c.method.toUpperCase()} ${c.model} on ${c.source} (${profile}), seed ${c.seed}, backend ${backend}\n` +
+    `pretrain ${c.method.toUpperCase()} ${c.model} on ${c.source} (${profile}), seed ${c.seed}, backend ${backend}, ${c.workers ?? 1} gradient worker${(c.workers ?? 1) === 1 ? "" : "s"}\n` +
       `best step ${outcome.result.bestStep} of ${c.steps} by validation ${c.selectBy}\n\n` +
       metricColumns([
         { title: "validation", report: outcome.validation },
@@ -74,6 +74,7 @@ export function registerPretrainCommand(program: Command): void {
     .option("--augment <a>", "none | weak (default: none)")
     .option("--seed <n>", "seed of the split, the initial weights and the batches (default: 0)", parseInteger)
     .option("--backend <name>", `${BACKEND_CHOICES.join(" | ")} (default: $SELMIX_BACKEND, else auto)`)
+    .option("--workers <n>", WORKERS_HELP, parseInteger)
     .option("--no-resume", "start over even if RUN_DIR/last.ckpt exists")
     .option("--json", "print one JSON object instead of tables")
     .action(

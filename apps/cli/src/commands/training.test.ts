@@ -101,6 +101,17 @@ describe("selmix pretrain", () => {
   test("a bad flag value is a USAGE error naming the flag and the choices", async () => {
     expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "USAGE", '--method: must be one of erm, la, fixmatch, fixmatch-la (got "adam")');
   });
+
+  test("--workers 2 trains on gradient workers, is recorded, and a resume with another count is a MISMATCH", async () => {
+    const out = join(dir, "pre-workers");
+    const args = ["pretrain", "--out", out, ...small, "--steps", "10", "--eval-every", "10"];
+    const r = await runCli([...args, "--workers", "2"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("backend wasm, 2 gradient workers");
+    expect(readJson(join(out, "config.json")).workers).toBe(2);
+    expect(readJson(join(pre, "config.json")).workers).toBeUndefined(); // the MLP's default, 1, is not recorded
+    expectOneLineError(await runCli([...args, "--workers", "1"]), "MISMATCH", "workers");
+  });
 });
 
 describe("selmix finetune", () => {

@@ -5,6 +5,14 @@ import type { ProgressListener } from "@selmix/trainers";
 /** Values of `--backend` (and the `backend` config key). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", ...BACKEND_ORDER];
 
+/** `workers` only above 1: a one-thread run's config.json stays as before, so older run directories still resume. */
+export function workersKey(workers: number): { readonly workers?: number } {
+  return workers > 1 ? { workers } : {};
+}
+
+/** Help of `--workers` (pretrain, finetune). */
+export const WORKERS_HELP = "gradient worker threads, data parallel; 1 = in this thread (default: every core on wasm/cpu, 1 for mlp or tfjs-node)";
+
 /** Where and how a training command runs (flags that are not part of the experiment's config). */
 export interface RunContext {
   /** The run directory: config.json, manifest.json, checkpoints, metrics.json, ... */

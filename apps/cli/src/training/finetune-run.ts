@@ -4,9 +4,10 @@ import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
 import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
 import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type Objective, type ObjectiveName } from "@selmix/metrics";
-import { type BackendChoice, loadCheckpoint, type Model, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
+import { type BackendChoice, loadCheckpoint, type Model, type ModelArch, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
   defaultFinetuneConfig,
+  defaultWorkerCount,
   evaluate,
   type FinetuneConfig,
   type FinetuneData,
@@ -20,7 +21,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext, withRunListener } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, openRunDir, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
@@ -64,6 +65,8 @@ export interface FinetuneInput {
   readonly lambdaMax?: number;
   readonly dataDir?: string;
   readonly backend?: BackendChoice;
+  /** Gradient worker threads of the full mode. */
+  readonly workers?: number;
   /** Partners from the unlabelled split by the current model's pseudo-labels (its labels are never read). */
   readonly semiSupervised?: boolean;
 }
@@ -83,6 +86,7 @@ const inputSchema = z
     partnerView: z.enum(["plain", "weak"]),
     dataDir: z.string(),
     backend: z.enum(BACKEND_CHOICES),
+    workers: z.int().positive(),
   })
   .partial();
 
@@ -132,8 +136,10 @@ function finetuneData(splits: Splits, semiSupervised: boolean): FinetuneData {
   return { labeled: splits.labeled, validation: splits.validation, unlabeled: splits.unlabeled };
 }
 
-function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean): FinetuneRunConfig {
+function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
+  // head-only fine-tuning is plain JavaScript: no gradient workers
+  const workers = d.mode === "full" ? workersKey(input.workers ?? defaultWorkerCount(arch)) : {};
   const objectiveOptions: Record<string, number> = {};
   for (const key of OBJECTIVE_KEYS) if (input[key] !== undefined) objectiveOptions[key] = input[key];
   return {
@@ -160,6 +166,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     padding: input.padding ?? d.padding,
     partnerView: input.partnerView ?? d.partnerView,
     seed: input.seed ?? d.seed,
+    ...workers,
     ...objectiveOptions,
   };
 }
@@ -221,7 +228,7 @@ async function finetuneInLockedDir(input: FinetuneInput, run: RunContext, from: 
   try {
     const splits =
       run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
-    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip);
+    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip, model.arch);
     const config: FinetuneRunConfig = input.objectiveModule === undefined ? resolved : { ...resolved, objectiveModule: resolve(input.objectiveModule) };
     const objectiveLabel = plugin?.name ?? config.objective;
     if (run.resume) assertSameRun(run.out, config);

@@ -24,6 +24,7 @@ import { type BackendChoice, createModel, loadCheckpoint, MODEL_ARCHS, type Mode
 import {
   DEFAULT_FIXMATCH_CONFIG,
   DEFAULT_PRETRAIN_CONFIG,
+  defaultWorkerCount,
   evaluate,
   type FixMatchConfig,
   type PretrainConfig,
@@ -39,7 +40,7 @@ import {
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type RunContext, withRunListener } from "./common.ts";
+import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
@@ -77,6 +78,7 @@ export interface PretrainInput extends ProfileOptions {
   readonly flip?: boolean;
   readonly seed?: number;
   readonly backend?: BackendChoice;
+  readonly workers?: number;
 }
 
 const SCHEDULES: readonly ScheduleName[] = ["cosine", "fixmatch-cosine", "constant"];
@@ -127,6 +129,7 @@ const inputSchema = z
     flip: z.boolean(),
     seed: z.int(),
     backend: z.enum(BACKEND_CHOICES),
+    workers: z.int().positive(),
   })
   .partial();
 
@@ -261,18 +264,19 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     augment: input.augment ?? d.augment,
     flip: input.flip ?? splits.source.flip, // flipped digits change meaning: the source knows
     seed: input.seed ?? d.seed,
+    ...workersKey(input.workers ?? defaultWorkerCount(input.model ?? "mlp")),
   };
 }
 
 /** The supervised trainer's part of the run config. */
 function trainerConfig(c: PretrainRunConfig, method: "erm" | "la"): PretrainConfig {
-  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed } = c;
-  return { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed };
+  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed, workers } = c;
+  return { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed, ...(workers === undefined ? {} : { workers }) };
 }
 
 /** The FixMatch trainer's part of the run config (FixMatch always uses weak and strong views). */
 function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"): FixMatchConfig {
-  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, flip, seed } = c;
+  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, flip, seed, workers } = c;
   const d = DEFAULT_FIXMATCH_CONFIG;
   return {
     method,
@@ -298,6 +302,7 @@ function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"
     laTau,
     flip,
     seed,
+    ...(workers === undefined ? {} : { workers }),
   };
 }
 
