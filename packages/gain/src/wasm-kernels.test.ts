@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { fc, test } from "@fast-check/vitest";
 import { createObjective, fromValues } from "@selmix/metrics";
 import { describe, expect, it } from "vitest";
@@ -154,15 +155,18 @@ describe("gainMatrix with the helper thread", () => {
 
 describe("kernels-wasm-bytes.ts", () => {
   it("is a fresh compile of wasm/kernels.wat (run `pnpm build:wasm` after editing the .wat)", async () => {
-    // @ts-expect-error: a plain .mjs build script without type declarations
-    const build = (await import("../scripts/build-wasm.mjs")) as {
-      WAT_PATH: string;
-      OUT_PATH: string;
-      compileWat(text: string): Promise<Uint8Array>;
-      renderModule(bytes: Uint8Array): string;
+    // @ts-expect-error: a plain .mjs build script (shared by gain and models) without type declarations
+    const { wasmBuild } = (await import("../../../scripts/build-wasm.mjs")) as {
+      wasmBuild(packageDir: string): {
+        watPath: string;
+        outPath: string;
+        compile(text: string): Promise<Uint8Array>;
+        render(bytes: Uint8Array): string;
+      };
     };
-    const bytes = await build.compileWat(await readFile(build.WAT_PATH, "utf8"));
+    const build = wasmBuild(fileURLToPath(new URL("..", import.meta.url)));
+    const bytes = await build.compile(await readFile(build.watPath, "utf8"));
     expect(Buffer.from(KERNELS_WASM_BASE64, "base64").equals(Buffer.from(bytes))).toBe(true);
-    expect(await readFile(build.OUT_PATH, "utf8")).toBe(build.renderModule(bytes));
+    expect(await readFile(build.outPath, "utf8")).toBe(build.render(bytes));
   });
 });
