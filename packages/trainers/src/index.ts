@@ -36,4 +36,4 @@ export { encodeNpy, NPY_DTYPES, parseNpy, readNpy, writeNpy } from "./npy.ts";
 export type { NpyArray, NpyDtype } from "./npy.ts";
 export { defaultWorkerCount, startGradientWorkers } from "./parallel/gradient-workers.ts";
 export type { GradientWorkers, GradientWorkersOptions, ParallelStep } from "./parallel/gradient-workers.ts";
-export type { BatchPart, ShardLoss } from "./parallel/protocol.ts";
+export type { BatchPart, ShardLoss, StepExtras } from "./parallel/protocol.ts";
