@@ -5,7 +5,7 @@ import { elapsedSeconds, givenOptions } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { FINETUNE_HEAD_DEFAULTS, type FinetuneHeadOutcome, parseFinetuneHeadInput, runFinetuneHead } from "../training/finetune-head-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
-import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
+import { GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
 
 interface RunFlags {
   readonly out: string;
@@ -32,7 +32,7 @@ function printSummary(outcome: FinetuneHeadOutcome, out: string, seconds: string
 /** `selmix finetune-head`: SelMix fine-tuning of a linear head on features exported from any framework. */
 export function registerFinetuneHeadCommand(program: Command): void {
   const d = FINETUNE_HEAD_DEFAULTS;
-  program
+  const command = program
     .command("finetune-head")
     .description("SelMix fine-tuning of a linear head on .npy features from your own (frozen) backbone; writes the new head as .npy")
     .requiredOption("--out <dir>", "(required) output directory (head-weights.npy, head-bias.npy, diagnostics.jsonl, metrics.json, config.json, last-state.json)")
@@ -61,13 +61,8 @@ export function registerFinetuneHeadCommand(program: Command): void {
     .option("--target-term <t>", GAIN_SWITCH_HELP.targetTerm)
     .option("--prior <p>", GAIN_SWITCH_HELP.prior)
     .option("--early-stop", "stop when the largest gain stabilises: window 10, 5% (default: off)")
-    .option("--no-select-best", "keep the last head instead of the best validation objective")
-    .option("--rate <omega>", "min-recall objectives: how sharply the class weights focus on the worst class, weights = softmax(-omega * recall) (default: 50)", parseNumber)
-    .option("--memory <beta>", "min-recall objectives: how much of the previous refresh's class weights carries over, in [0, 1]; 0 = none (default: 0)", parseNumber)
-    .option("--head-fraction <f>", "min-head-tail-recall: fraction of classes (by index) that are head (default: 0.9)", parseNumber)
-    .option("--coverage-alpha <a>", "coverage objectives: every class must be predicted at least alpha/K of the time (default: 0.95)", parseNumber)
-    .option("--coverage-tau <tau>", "coverage objectives: how fast the penalty weight of a class grows as its coverage falls below alpha/K (default: 0.01)", parseNumber)
-    .option("--lambda-max <l>", "coverage objectives: cap on the penalty weight of a class that is predicted too rarely (default: 100)", parseNumber)
+    .option("--no-select-best", "keep the last head instead of the best validation objective");
+  withObjectiveOptions(command)
     .option("--seed <n>", "seed of the pair sampling, mixup and fitted head (default: 0)", parseInteger)
     .option("--no-resume", "start over even if OUT/last-state.json exists")
     .option("--json", "print one JSON object instead of tables")

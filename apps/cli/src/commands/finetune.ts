@@ -5,7 +5,7 @@ import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES, WORKERS_HELP } from "../training/common.ts";
-import { GAIN_SWITCH_HELP } from "../training/selmix-options.ts";
+import { GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
 import { type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
 
@@ -28,7 +28,7 @@ function printSummary(outcome: FinetuneOutcome, out: string, backend: string, se
 
 /** `selmix finetune`: SelMix fine-tuning of a pre-trained run for a non-decomposable objective. */
 export function registerFinetuneCommand(program: Command): void {
-  program
+  const command = program
     .command("finetune")
     .description("SelMix fine-tuning of PRETRAIN_RUN_DIR/best.ckpt for an objective; prints the test metrics before and after")
     .requiredOption("--out <dir>", "(required) run directory (config.json, manifest.json, checkpoints, diagnostics.jsonl, metrics.json, report.svg)")
@@ -57,13 +57,8 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--no-select-best", "keep the last weights instead of the best validation objective")
     .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode)")
     .option("--padding <n>", "reflect-padding of the weak view's random crop, 0 = flips only (default: 4)", parseInteger)
-    .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)")
-    .option("--rate <omega>", "min-recall objectives: how sharply the class weights focus on the worst class, weights = softmax(-omega * recall) (default: 50)", parseNumber)
-    .option("--memory <beta>", "min-recall objectives: how much of the previous refresh's class weights carries over, in [0, 1]; 0 = none (default: 0)", parseNumber)
-    .option("--head-fraction <f>", "min-head-tail-recall: fraction of classes (by index) that are head (default: 0.9)", parseNumber)
-    .option("--coverage-alpha <a>", "coverage objectives: every class must be predicted at least alpha/K of the time (default: 0.95)", parseNumber)
-    .option("--coverage-tau <tau>", "coverage objectives: how fast the penalty weight of a class grows as its coverage falls below alpha/K (default: 0.01)", parseNumber)
-    .option("--lambda-max <l>", "coverage objectives: cap on the penalty weight of a class that is predicted too rarely (default: 100)", parseNumber)
+    .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)");
+  withObjectiveOptions(command)
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--seed <n>", "seed of the pair sampling and mixup (default: 0)", parseInteger)
     .option("--backend <name>", `${BACKEND_CHOICES.join(" | ")} (default: $SELMIX_BACKEND, else auto)`)

@@ -1,6 +1,8 @@
 import { type ClassPrior, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
 import { type FinetuneConfig, type GainConfusion, type GainVariant, gainSwitches, PAIR_POLICIES, type TargetTerm } from "@selmix/trainers";
+import type { Command } from "commander";
 import { z } from "zod";
+import { parseNumber } from "../run.ts";
 
 /** Schema of the SelMix settings shared by `selmix finetune` and `selmix finetune-head` (keys = long flags, camelCase). */
 export const SELMIX_OPTION_SHAPE = {
@@ -36,6 +38,17 @@ export const GAIN_SWITCH_HELP = {
   targetTerm: "target-class term of the logit change: reference (z_i.z_q) | exact (mixed prototype) (overrides --gain-variant)",
   prior: "class prior of the gain rate and of the objective's derivative: uniform (1/prior = K) | validation (row sums, for an imbalanced validation set) (default: uniform)",
 } as const;
+
+/** Adds the objective's options (`--rate` ... `--lambda-max`, read by {@link objectiveOptionsFrom}) to a command. */
+export function withObjectiveOptions(command: Command): Command {
+  return command
+    .option("--rate <omega>", "min-recall objectives: how sharply the class weights focus on the worst class, weights = softmax(-omega * recall) (default: 50)", parseNumber)
+    .option("--memory <beta>", "min-recall objectives: how much of the previous refresh's class weights carries over, in [0, 1]; 0 = none (default: 0)", parseNumber)
+    .option("--head-fraction <f>", "min-head-tail-recall: fraction of classes (by index) that are head (default: 0.9)", parseNumber)
+    .option("--coverage-alpha <a>", "coverage objectives: every class must be predicted at least alpha/K of the time (default: 0.95)", parseNumber)
+    .option("--coverage-tau <tau>", "coverage objectives: how fast the penalty weight of a class grows as its coverage falls below alpha/K (default: 0.01)", parseNumber)
+    .option("--lambda-max <l>", "coverage objectives: cap on the penalty weight of a class that is predicted too rarely (default: 100)", parseNumber);
+}
 
 /** The objective's options as flat flags (`--rate`, `--memory`, `--head-fraction`, ...). */
 export interface ObjectiveFlags {
