@@ -1,6 +1,4 @@
-import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { fc, test } from "@fast-check/vitest";
 import { createObjective, fromValues } from "@selmix/metrics";
 import { describe, expect, it } from "vitest";
@@ -9,6 +7,7 @@ import { KERNELS_WASM_BASE64 } from "./kernels-wasm-bytes.ts";
 import { fusedProducts, matmulTransposed } from "./linalg.ts";
 import { fusedProductsWasm, matmulTransposedWasm, selectKernels, wasmAvailable } from "./wasm-kernels.ts";
 import { postJob } from "./wasm-threads.ts";
+import { expectFreshWasmBuild } from "../../../test-support/wasm-build.ts";
 
 const value = fc.double({ min: -4, max: 4, noNaN: true });
 const matrix = (length: number): fc.Arbitrary<Float64Array> =>
@@ -155,18 +154,6 @@ describe("gainMatrix with the helper thread", () => {
 
 describe("kernels-wasm-bytes.ts", () => {
   it("is a fresh compile of wasm/kernels.wat (run `pnpm build:wasm` after editing the .wat)", async () => {
-    // @ts-expect-error: a plain .mjs build script (shared by gain and models) without type declarations
-    const { wasmBuild } = (await import("../../../scripts/build-wasm.mjs")) as {
-      wasmBuild(packageDir: string): {
-        watPath: string;
-        outPath: string;
-        compile(text: string): Promise<Uint8Array>;
-        render(bytes: Uint8Array): string;
-      };
-    };
-    const build = wasmBuild(fileURLToPath(new URL("..", import.meta.url)));
-    const bytes = await build.compile(await readFile(build.watPath, "utf8"));
-    expect(Buffer.from(KERNELS_WASM_BASE64, "base64").equals(Buffer.from(bytes))).toBe(true);
-    expect(await readFile(build.outPath, "utf8")).toBe(build.render(bytes));
+    await expectFreshWasmBuild(new URL("..", import.meta.url), KERNELS_WASM_BASE64);
   });
 });

@@ -1,10 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "./backend.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm-bytes.ts";
 import { heapKernels, heapOffset, type WasmBackendInternals } from "./wasm-heap.ts";
+import { expectFreshWasmBuild } from "../../../test-support/wasm-build.ts";
 
 beforeAll(async () => {
   expect((await initBackend({ name: "wasm" })).name).toBe("wasm");
@@ -27,18 +26,6 @@ describe("heap kernels", () => {
 
 describe("kernels-wasm-bytes.ts", () => {
   test("is a fresh compile of wasm/kernels.wat (run `pnpm build:wasm` after editing the .wat)", async () => {
-    // @ts-expect-error: a plain .mjs build script (shared by gain and models) without type declarations
-    const { wasmBuild } = (await import("../../../scripts/build-wasm.mjs")) as {
-      wasmBuild(packageDir: string): {
-        watPath: string;
-        outPath: string;
-        compile(text: string): Promise<Uint8Array>;
-        render(bytes: Uint8Array): string;
-      };
-    };
-    const build = wasmBuild(fileURLToPath(new URL("..", import.meta.url)));
-    const bytes = await build.compile(await readFile(build.watPath, "utf8"));
-    expect(Buffer.from(KERNELS_WASM_BASE64, "base64").equals(Buffer.from(bytes))).toBe(true);
-    expect(await readFile(build.outPath, "utf8")).toBe(build.render(bytes));
+    await expectFreshWasmBuild(new URL("..", import.meta.url), KERNELS_WASM_BASE64);
   });
 });
