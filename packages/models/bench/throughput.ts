@@ -177,15 +177,23 @@ function torchInfo(py: string): BlasInfo | undefined {
   return r.status === 0 ? (JSON.parse(r.stdout.trim()) as BlasInfo) : undefined;
 }
 
+/**
+ * One PyTorch process per thread count: `torch.set_num_threads` sets only PyTorch's own pool, and OpenBLAS (pthread
+ * build) keeps one thread per core unless its environment says otherwise, so "1 thread" would use every core.
+ */
 function runTorch(py: string, spec: string, batch: number, seconds: number, reps: number, threads: number[]): TorchResult[] {
-  const r = spawnSync(py, [TORCH_SCRIPT, "--batch", String(batch), "--seconds", String(seconds), "--reps", String(reps), "--threads", threads.join(","), "--models", spec], {
-    encoding: "utf8",
+  return threads.flatMap((t) => {
+    const n = String(t);
+    const r = spawnSync(py, [TORCH_SCRIPT, "--batch", String(batch), "--seconds", String(seconds), "--reps", String(reps), "--threads", n, "--models", spec], {
+      encoding: "utf8",
+      env: { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n },
+    });
+    if (r.status !== 0) {
+      console.error(`PyTorch run failed: ${r.stderr.trim().split("\n").slice(-1)[0]}`);
+      return [];
+    }
+    return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as TorchResult);
   });
-  if (r.status !== 0) {
-    console.error(`PyTorch run failed: ${r.stderr.trim().split("\n").slice(-1)[0]}`);
-    return [];
-  }
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as TorchResult);
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—");
