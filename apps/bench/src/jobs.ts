@@ -84,6 +84,12 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): 
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
     ...selmixRows("la", "LA", s, seed, "supervised", dataset),
+    ...s.fullNetworkRows.map((objective) => ({
+      id: `la+selmix-full:${objective}`,
+      label: `LA + SelMix (${OBJECTIVE_LABELS[objective]}), full network`,
+      objective,
+      candidates: [s.fullNetwork(objective, seed, dataset)],
+    })),
     ...competitorRows("la", "LA", s, seed, "supervised", dataset),
   ];
   const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits, o.strictCounts);
