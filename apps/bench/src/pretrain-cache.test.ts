@@ -44,3 +44,16 @@ test("a warm-started FixMatch job trains (and caches) its labelled-only start fi
   expect(start.cached).toBe(true);
   expect(first.seconds).toBeGreaterThanOrEqual(start.seconds); // the warm start's time is part of FixMatch's
 });
+
+test("two processes needing one entry: the second waits for the lock and loads what the first trained", async () => {
+  const splits = await jobSplits(job);
+  const la: Job = { ...job, id: "la-twice", pretrain: { kind: "supervised", config: { ...warmStart, seed: 7 } }, rows: [{ id: "la-labelled", label: "LA (labelled only)" }] };
+  const logs: string[] = [];
+  const models = [0, 1].map(() => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 }));
+  const [a, b] = await Promise.all(models.map((m) => pretrainCached(la, splits, m, cache, (line) => logs.push(line))));
+  for (const m of models) m.dispose();
+  expect([a!.cached, b!.cached].sort()).toEqual([false, true]);
+  expect(logs.filter((l) => l.startsWith("pre-training"))).toHaveLength(1);
+  expect(logs.some((l) => l.startsWith("waiting for another bench process"))).toBe(true);
+  expect(readdirSync(cache).some((f) => f.endsWith(".lock"))).toBe(false);
+});

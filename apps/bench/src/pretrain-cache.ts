@@ -4,6 +4,7 @@ import { writeFileAtomic } from "@selmix/core/node";
 import type { Splits } from "@selmix/datasets";
 import { loadCheckpoint, type Model, saveCheckpoint } from "@selmix/models";
 import { pretrain, pretrainFixMatch } from "@selmix/trainers";
+import { withCacheEntryLock } from "./results-lock.ts";
 import { hashOf } from "./hash.ts";
 import type { Job } from "./types.ts";
 
@@ -46,11 +47,26 @@ export async function pretrainCached(
   const { hash, key } = pretrainKey(job, manifestId);
   const path = join(cacheDir, `pretrain-${hash}.ckpt`);
   const sidecarPath = join(cacheDir, `pretrain-${hash}.json`);
-  if (existsSync(path) && existsSync(sidecarPath)) {
+  const fromCache = (): CachedPretrain | undefined => {
+    if (!(existsSync(path) && existsSync(sidecarPath))) return undefined;
     loadCheckpoint(path, model);
     const side = JSON.parse(readFileSync(sidecarPath, "utf8")) as Sidecar;
     return { path, hash, seconds: side.seconds, bestStep: side.bestStep, cached: true };
-  }
+  };
+  // Checked again under the lock: a process we waited for has made the entry.
+  return fromCache() ?? withCacheEntryLock(cacheDir, `pretrain-${hash}`, log, async () => fromCache() ?? train(job, splits, model, cacheDir, log, { hash, key, path, sidecarPath }));
+}
+
+interface Entry {
+  readonly hash: string;
+  readonly key: unknown;
+  readonly path: string;
+  readonly sidecarPath: string;
+}
+
+async function train(job: Job, splits: Splits, model: Model, cacheDir: string, log: (message: string) => void, entry: Entry): Promise<CachedPretrain> {
+  const { hash, key, path, sidecarPath } = entry;
+  const manifestId = splits.manifest.id;
   // A warm start trains (or loads) its labelled-only model into `model` first; that run has its own cache entry.
   const warm =
     job.pretrain.kind === "fixmatch" && job.pretrain.warmStart !== undefined

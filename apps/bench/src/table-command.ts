@@ -17,6 +17,7 @@ import { profileSettings } from "./profiles.ts";
 import { checkRedis, redactedQueueUrl } from "./queue.ts";
 import { runJobsOnQueue } from "./queue-coordinator.ts";
 import { updateReadme } from "./readme.ts";
+import { lockTableResults } from "./results-lock.ts";
 import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
 import { tableSvg } from "./svg.ts";
 import type { BenchProfile, Job, JobResult, TableName } from "./types.ts";
@@ -78,6 +79,15 @@ async function availableSources(
  * workers), aggregates every job's results and writes `<out>/<profile>/<table>.{md,json}` and one SVG per dataset.
  */
 export async function runTable(o: TableOptions): Promise<TableDocument> {
+  const release = lockTableResults(join(o.out, o.profile, o.table));
+  try {
+    return await runTableLocked(o);
+  } finally {
+    release();
+  }
+}
+
+async function runTableLocked(o: TableOptions): Promise<TableDocument> {
   const log = o.log ?? ((m: string): void => console.error(m));
   const t0 = performance.now();
   const settings = profileSettings(o.profile);
