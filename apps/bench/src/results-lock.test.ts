@@ -26,6 +26,22 @@ test("a second run of one table into one --out is refused with LOCKED naming the
   lockTableResults(dir)(); // free again once released
 });
 
+test("the lock survives its refreshes (writing the owner keeps the folder's mtime)", async () => {
+  const dir = join(root, "full", "semi-supervised");
+  const compromised: unknown[] = [];
+  const onError = (error: unknown): void => void compromised.push(error);
+  process.on("uncaughtException", onError);
+  try {
+    const release = lockTableResults(dir, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // two refreshes
+    expect(compromised).toEqual([]);
+    expect(() => lockTableResults(dir)).toThrow(expect.objectContaining({ code: "LOCKED" }));
+    release();
+  } finally {
+    process.off("uncaughtException", onError);
+  }
+});
+
 test("locks left by a killed run of this machine are taken over at once", async () => {
   const dir = join(root, "full", "ablations");
   orphanLock(`${dir}.lock`);

@@ -28,8 +28,14 @@ function readOwner(lockPath: string): Owner | undefined {
   }
 }
 
+/**
+ * Writes who holds the lock into the lock folder, keeping the folder's mtime: proper-lockfile checks at every refresh
+ * that the mtime is still the one it set, and a new file in the folder would change it (the lock would be dropped).
+ */
 function writeOwner(lockPath: string): void {
+  const { atime, mtime } = fs.statSync(lockPath);
   fs.writeFileSync(join(lockPath, "owner.json"), JSON.stringify({ pid: process.pid, host: hostname() } satisfies Owner));
+  fs.utimesSync(lockPath, atime, mtime);
 }
 
 /** Whether the lock's holder was a process of this machine that is gone (kill -9): then the lock is free at once. */
@@ -51,10 +57,10 @@ function holderIsDead(lockPath: string): boolean {
  *
  * @throws `SelmixError` `LOCKED` naming the folder and the run that holds it.
  */
-export function lockTableResults(dir: string): () => void {
+export function lockTableResults(dir: string, refreshMs = 30_000): () => void {
   fs.mkdirSync(dir, { recursive: true });
   const lockPath = `${dir}.lock`;
-  const options = { lockfilePath: lockPath, realpath: false, stale: STALE_MS, update: 30_000, fs: lockFs };
+  const options = { lockfilePath: lockPath, realpath: false, stale: STALE_MS, update: refreshMs, fs: lockFs };
   const take = (): (() => void) => {
     const release = lockSync(dir, options);
     writeOwner(lockPath);

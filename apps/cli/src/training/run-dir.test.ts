@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { openRunDir } from "./run-dir.ts";
-import { LOCK_NAME } from "./run-lock.ts";
+import { LOCK_NAME, lockRunDir } from "./run-lock.ts";
 
 const root = mkdtempSync(join(tmpdir(), "selmix-run-dir-"));
 let n = 0;
@@ -63,6 +63,16 @@ describe("openRunDir", () => {
     release();
     expect(existsSync(join(dir, LOCK_NAME))).toBe(false);
     openRunDir(dir, true, "pretrain")();
+  });
+
+  test("the lock goes on being refreshed: writing owner.json keeps the folder's mtime proper-lockfile checks", async () => {
+    const dir = newDir();
+    mkdirSync(dir, { recursive: true });
+    const release = lockRunDir(dir, "pretrain", 500);
+    const before = statSync(join(dir, LOCK_NAME)).mtimeMs;
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(statSync(join(dir, LOCK_NAME)).mtimeMs).toBeGreaterThan(before);
+    release();
   });
 
   test("a lock held by a live process is respected; after that process is killed with -9 it is taken over at once", async () => {

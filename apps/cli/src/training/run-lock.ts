@@ -47,14 +47,14 @@ function isAlive(pid: number): boolean {
  *
  * @throws `SelmixError` `LOCKED` naming the directory and the holder; `IO_ERROR` when the lock cannot be made.
  */
-export function lockRunDir(dir: string, command: string): () => void {
+export function lockRunDir(dir: string, command: string, refreshMs = 60_000): () => void {
   const lockPath = join(dir, LOCK_NAME);
   const ours = (): boolean => readOwner(lockPath)?.pid === process.pid && readOwner(lockPath)?.host === hostname();
   const options = {
     lockfilePath: lockPath,
     realpath: false,
     stale: STALE_MS,
-    update: 60_000,
+    update: refreshMs,
     fs: lockFs,
     // A refresh came too late (the event loop was blocked): harmless while the lock is still ours.
     onCompromised: (error: Error) => {
@@ -77,7 +77,11 @@ export function lockRunDir(dir: string, command: string): () => void {
     release = lockSync(dir, options);
   }
   const owner: Owner = { pid: process.pid, host: hostname(), command };
+  // Keep the folder's mtime: proper-lockfile checks at every refresh that it is the one it set, and a new file in the
+  // folder would change it, so the lock would silently stop being refreshed and go stale under a live holder.
+  const { atime, mtime } = fs.statSync(lockPath);
   fs.writeFileSync(join(lockPath, "owner.json"), JSON.stringify(owner));
+  fs.utimesSync(lockPath, atime, mtime);
   return () => {
     try {
       release();
