@@ -11,6 +11,7 @@ import {
   createEma,
   createSgd,
   crossEntropy,
+  cutmixBox,
   DEFAULT_FIXMATCH_CONFIG,
   DEFAULT_PRETRAIN_CONFIG,
   defaultFinetuneConfig,
@@ -27,6 +28,10 @@ import {
   headPredict,
   headSgdStep,
   logPriorAdjustment,
+  MIX_LABELS,
+  MIXING_MODES,
+  mixedCrossEntropy,
+  mixImages,
   NPY_DTYPES,
   PAIR_POLICIES,
   type PretrainConfig,
@@ -299,6 +304,57 @@ test("crossEntropy", () => {
   expect(loss.dataSync()[0]).toBeCloseTo(Math.log(1 + Math.exp(-2)), 5);
   expect(laLoss.dataSync()[0]).toBeGreaterThan(loss.dataSync()[0]!);
   tf.dispose([logits, labels, loss, prior, laLoss]);
+});
+
+test("mixedCrossEntropy", () => {
+  //#region mixedCrossEntropy
+  const logits = tf.tensor2d([[2, 0], [0, 2]]);
+  const first = tf.tensor1d([0, 1], "int32");
+  const partner = tf.tensor1d([1, 0], "int32");
+  const share = tf.tensor2d([[0.7], [1]]); // row 0: 70% of x₁ (class 0), 30% of x₂ (class 1)
+  const loss = crossEntropy(logits, first); // x₁'s label only, as SelMix
+  const soft = mixedCrossEntropy(logits, first, partner, share); // the CutMix / mixup label
+  //#endregion mixedCrossEntropy
+  const l0 = Math.log(1 + Math.exp(-2));
+  expect(soft.dataSync()[0]).toBeCloseTo((0.7 * l0 + 0.3 * (2 + l0) + l0) / 2, 5);
+  expect(soft.dataSync()[0]).toBeGreaterThan(loss.dataSync()[0]!);
+  tf.dispose([logits, first, partner, share, loss, soft]);
+});
+
+test("MIXING_MODES", () => {
+  //#region MIXING_MODES
+  const inputModes = MIXING_MODES.filter((m) => m !== "feature"); // need full-network fine-tuning
+  //#endregion MIXING_MODES
+  expect(inputModes).toEqual(["input-mixup", "cutmix", "feature+cutmix"]);
+});
+
+test("MIX_LABELS", () => {
+  //#region MIX_LABELS
+  const config = { ...defaultFinetuneConfig("min-recall", "full"), mixing: "cutmix", mixLabel: MIX_LABELS[1] } as const; // weighted
+  //#endregion MIX_LABELS
+  expect(config.mixLabel).toBe("weighted");
+});
+
+test("cutmixBox", () => {
+  //#region cutmixBox
+  const { box, lambda } = cutmixBox(28, 28, 0.75, createRng(0)); // a 14x14 box, fewer pixels when clipped at a border
+  const pasted = (box.bottom - box.top) * (box.right - box.left);
+  //#endregion cutmixBox
+  expect(lambda).toBeCloseTo(1 - pasted / (28 * 28), 12);
+  expect(lambda).toBeGreaterThanOrEqual(0.75);
+});
+
+test("mixImages", () => {
+  //#region mixImages
+  const x1 = new Float32Array(2 * 4 * 4).fill(1); // two 4x4 grey images
+  const x2 = new Float32Array(2 * 4 * 4); // two black ones
+  const blend = mixImages("input-mixup", x1, x2, [4, 4, 1], [0.8, 0.6], createRng(0)); // pixels 0.8 and 0.6
+  const cut = mixImages("cutmix", x1, x2, [4, 4, 1], [0.75, 0.75], createRng(0)); // a black box in each
+  //#endregion mixImages
+  expect(blend.images[0]).toBeCloseTo(0.8, 6);
+  expect(blend.images[16]).toBeCloseTo(0.6, 6);
+  expect(Array.from(blend.firstShare)).toEqual([0.8, 0.6]);
+  for (let r = 0; r < 2; r++) expect(cut.images.subarray(r * 16, r * 16 + 16).reduce((a, b) => a + b, 0) / 16).toBeCloseTo(cut.firstShare[r]!, 12);
 });
 
 test("logPriorAdjustment", () => {

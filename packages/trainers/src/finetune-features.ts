@@ -5,7 +5,7 @@ import { createObjective, type Objective } from "@selmix/metrics";
 import type { PairBatch } from "@selmix/samplers";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
 import { readDiagnosticsBefore } from "./diagnostics-file.ts";
-import { initialLoopState, type LoopState, loopResult, runFinetuneLoop, validateFinetuneConfig } from "./finetune-loop.ts";
+import { assertFeatureMixing, initialLoopState, type LoopState, loopResult, runFinetuneLoop, validateFinetuneConfig } from "./finetune-loop.ts";
 import { arrayHeadLearner, type HeadSnapshot } from "./head-learner.ts";
 import { readHeadState, writeHeadState } from "./head-state-file.ts";
 import type { LinearHead } from "./linear-head.ts";
@@ -172,6 +172,7 @@ export async function finetuneFeatures(
     throw new SelmixError("INVALID_ARGUMENT", `finetuneFeatures trains the head only: config.mode must be "head-only", got "${config.mode}"`);
   }
   validateFinetuneConfig(config);
+  assertFeatureMixing(config, "finetuneFeatures");
   checkInputs(data, head);
   const { numClasses, dim } = data;
   const trained: LinearHead = { numClasses, dim, weight: Float64Array.from(head.weight), bias: Float64Array.from(head.bias) };

@@ -4,6 +4,7 @@ import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import { yieldToEventLoop } from "./event-loop.ts";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
+import { MIX_LABELS, MIXING_MODES, stepLambdas } from "./input-mixing.ts";
 import { policyExplores, policyMixes } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
 import { gainConverged, gainSwitches, type RefreshDiagnostics, refreshPolicy, type ValidationView } from "./refresh.ts";
@@ -18,11 +19,20 @@ export interface Learner<S> {
   head(): { weight: ArrayLike<number>; bias: ArrayLike<number> };
   /** Pseudo-labels of the unlabelled pool from the current weights (never its true labels). */
   pseudoLabels(): Promise<Int32Array>;
-  step(firstRows: Int32Array, partnerRows: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number): Promise<number>;
+  /** One SGD step on mixups of the pairs; `lambdas` are the feature mixup's (1 in the input-only modes). */
+  step(firstRows: Int32Array, partnerRows: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix?: StepMix): Promise<number>;
   snapshot(): S;
   restore(weights: S): void;
   /** Frees the learner (and stops its gradient workers). */
   dispose(): void | Promise<void>;
+}
+
+/** What a full-network step needs beyond the feature λ: the input mix's λ and the partners' labels. */
+export interface StepMix {
+  /** Per-row λ of the input mix (`input-mixup`, `cutmix`, `feature+cutmix`). */
+  readonly input?: Float64Array;
+  /** The partners' (pseudo-)labels, for the `weighted` label rule. */
+  readonly partnerLabels: Int32Array;
 }
 
 /** The loop's state at a refresh: what `last.ckpt` stores to resume a run with identical numbers. */
@@ -98,6 +108,22 @@ export function validateFinetuneConfig(c: FinetuneConfig): void {
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
   if (!(c.lambdaMin >= 0 && c.lambdaMin <= 1)) throw new SelmixError("INVALID_VALUE", `lambda min must be in [0, 1], got ${c.lambdaMin}`);
   if (!(c.temperature > 0)) throw new SelmixError("INVALID_VALUE", `temperature must be > 0, got ${c.temperature}`);
+  if (c.mixing !== undefined && !MIXING_MODES.includes(c.mixing)) {
+    throw new SelmixError("INVALID_ARGUMENT", `unknown mixing "${String(c.mixing)}"; expected one of ${MIXING_MODES.join(", ")}`);
+  }
+  if (c.mixLabel !== undefined && !MIX_LABELS.includes(c.mixLabel)) {
+    throw new SelmixError("INVALID_ARGUMENT", `unknown mix label "${String(c.mixLabel)}"; expected one of ${MIX_LABELS.join(", ")}`);
+  }
+}
+
+/**
+ * Refuses input mixing and soft labels where only features exist (head-only fine-tuning, `finetuneFeatures`).
+ *
+ * @throws `SelmixError` `INVALID_ARGUMENT` naming the setting.
+ */
+export function assertFeatureMixing(c: FinetuneConfig, where: string): void {
+  if ((c.mixing ?? "feature") !== "feature") throw new SelmixError("INVALID_ARGUMENT", `mixing "${c.mixing}" mixes images: ${where} trains on extracted features; use feature mixing or full-network fine-tuning`);
+  if ((c.mixLabel ?? "first") !== "first") throw new SelmixError("INVALID_ARGUMENT", `mix label "${c.mixLabel}": ${where} trains on x1's label only; use the first label rule or full-network fine-tuning`);
 }
 
 /** Row numbers 0..n-1. */
@@ -191,9 +217,11 @@ export async function runFinetuneLoop<S>(
       }
       const batch = sampler!.sample(config.batchSize);
       io.onPairs?.(step, batch);
-      const lambdas = Float64Array.from({ length: config.batchSize }, () => (noMixup ? 1 : rng.uniform(config.lambdaMin, 1)));
+      const draw = (): Float64Array => Float64Array.from({ length: config.batchSize }, () => (noMixup ? 1 : rng.uniform(config.lambdaMin, 1)));
+      const lambdas = stepLambdas(config.mixing ?? "feature", draw(), draw);
       const lr = config.lr * scheduleFactor("cosine", step, config.steps);
-      const loss = await learner.step(batch.first, batch.partner, lambdas, batch.firstClass, lr);
+      const mix = { ...(lambdas.input === undefined ? {} : { input: lambdas.input }), partnerLabels: batch.partnerClass };
+      const loss = await learner.step(batch.first, batch.partner, lambdas.feature, batch.firstClass, lr, mix);
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `fine-tuning loss became ${loss} at step ${step}; lower the learning rate`);
       io.onProgress?.({ kind: "step", step: step + 1, total: config.steps, loss, lr });
     }

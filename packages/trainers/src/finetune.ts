@@ -17,18 +17,23 @@ import * as tf from "@tensorflow/tfjs-core";
 import { readDiagnosticsBefore } from "./diagnostics-file.ts";
 import { predict } from "./evaluate.ts";
 import {
+  assertFeatureMixing,
   initialLoopState,
   type Learner,
   type LoopData,
   type LoopState,
   loopResult,
   runFinetuneLoop,
+  type StepMix,
   validateFinetuneConfig,
 } from "./finetune-loop.ts";
 import { arrayHeadLearner } from "./head-learner.ts";
+import { type MixingMode, type MixLabel, mixesFeatures, mixImages } from "./input-mixing.ts";
 import type { LinearHead } from "./linear-head.ts";
 import { crossEntropy } from "./losses.ts";
 import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
+import type { BatchPart } from "./parallel/protocol.ts";
+import { batchTensors, mixupLoss } from "./parallel/shard-step.ts";
 import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { PairPolicy } from "./policies.ts";
 import type { ProgressListener } from "./progress.ts";
@@ -58,8 +63,15 @@ export interface FinetuneConfig {
   readonly backboneLrFactor: number;
   /** L2 weight decay. */
   readonly weightDecay: number;
-  /** Mixup λ ~ U(lambdaMin, 1), per sample. */
+  /** Mixup λ ~ U(lambdaMin, 1), per sample (also the λ of the input mixes). */
   readonly lambdaMin: number;
+  /**
+   * Where a pair is mixed (absent: `feature`, the reference). The input modes need `mode: "full"`: head-only
+   * fine-tuning trains on cached features and has no images to mix.
+   */
+  readonly mixing?: MixingMode;
+  /** The label of a mixed sample (absent: `first`, x₁'s label as SelMix); `weighted` needs `mode: "full"`. */
+  readonly mixLabel?: MixLabel;
   /** Softmax temperature T of the pair distribution. */
   readonly temperature: number;
   /** `absolute`: softmax of G / T; `spread`: of G / (T · std(G)). */
@@ -275,6 +287,35 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
   const partner = data.unlabeled ?? data.labeled;
   const augment = (): Parameters<typeof toFloatBatch>[2] =>
     config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip, padding: config.padding } } : { kind: "none" };
+  const mixing = config.mixing ?? "feature";
+  const weighted = config.mixLabel === "weighted";
+  /** A step of the input modes or the weighted label: images mixed here (same bytes for the workers), then the loss. */
+  const inputMixStep = async (first: Int32Array, second: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix: StepMix): Promise<number> => {
+    const x1 = imagePart(data.labeled.dataset, first, augment());
+    const x2 = imagePart(partner.dataset, second, augment());
+    const mixed = mix.input === undefined ? { images: x1.data as Float32Array, firstShare: new Float64Array(labels.length).fill(1) } : mixImages(mixing, x1.data as Float32Array, x2.data as Float32Array, model.inputShape, mix.input, rng());
+    const features = mixesFeatures(mixing);
+    const parts: Record<string, BatchPart> = {
+      x1: { data: mixed.images, rows: labels.length },
+      labels: intPart(labels),
+      ...(features ? { x2, lambdas: scalarPart(lambdas) } : {}),
+      ...(weighted ? { partnerLabels: intPart(mix.partnerLabels), labelWeights: scalarPart(mixed.firstShare.map((s, i) => s * (features ? lambdas[i]! : 1))) } : {}),
+    };
+    if (workers !== undefined) {
+      const { grads, values } = await workers.step(parts);
+      sgd.step(grads, lr);
+      return values[0]!;
+    }
+    const loss = tf.tidy(() => {
+      const t = batchTensors(parts, model.inputShape);
+      const { value, grads } = tf.variableGrads(() => mixupLoss(model, t), vars);
+      sgd.step(grads, lr);
+      return value;
+    });
+    const v = (await loss.data())[0]!;
+    loss.dispose();
+    return v;
+  };
   return {
     async view() {
       const out = await predict(model, data.validation.dataset, data.validation.indices, { withFeatures: true });
@@ -287,9 +328,10 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
     async pseudoLabels() {
       return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices, { augment: partnerAugment(config) })).predicted;
     },
-    async step(firstRows, partnerRows, lambdas, labels, lr) {
+    async step(firstRows, partnerRows, lambdas, labels, lr, mix) {
       const first = Int32Array.from(firstRows, (r) => data.labeled.indices[r]!);
       const second = Int32Array.from(partnerRows, (r) => partner.indices[r]!);
+      if (mixing !== "feature" || weighted) return inputMixStep(first, second, lambdas, labels, lr, mix!);
       if (workers !== undefined) {
         const x1 = imagePart(data.labeled.dataset, first, augment());
         const x2 = imagePart(partner.dataset, second, augment());
@@ -347,6 +389,7 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
  */
 export async function finetune(model: Model, data: FinetuneData, config: FinetuneConfig, io: FinetuneIo = {}): Promise<FinetuneResult> {
   validateFinetuneConfig(config);
+  if (config.mode === "head-only") assertFeatureMixing(config, "head-only fine-tuning");
   const objective = io.objective ?? createObjective(config.objective, config.objectiveOptions);
   const valLabels = Int32Array.from(data.validation.indices, (i) => data.validation.dataset.labels[i]!);
   const labeledLabels = Int32Array.from(data.labeled.indices, (i) => data.labeled.dataset.labels[i]!);

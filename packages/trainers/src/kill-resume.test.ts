@@ -48,7 +48,7 @@ beforeAll(async () => {
   await initBackend({ name: "wasm" });
 });
 
-describe("head-only finetune killed at several points", () => {
+describe("finetune killed at several points", () => {
   let data: Splits;
   let start: NamedArray[];
   beforeAll(async () => {
@@ -59,8 +59,15 @@ describe("head-only finetune killed at several points", () => {
     model.dispose();
   });
 
-  test("resumes to byte-identical last.ckpt, best.ckpt and diagnostics.jsonl", async () => {
-    const config: FinetuneConfig = { ...defaultFinetuneConfig("min-recall", "head-only"), steps: 200, lr: 0.01, temperatureScale: "spread", temperature: 0.5 };
+  // full network: CutMix boxes and a second λ draw per step, weak views, soft labels; all must replay exactly
+  const configs: [string, FinetuneConfig][] = [
+    ["head-only", { ...defaultFinetuneConfig("min-recall", "head-only"), steps: 200, lr: 0.01, temperatureScale: "spread", temperature: 0.5 }],
+    [
+      "full network, feature+cutmix mixing, weighted label",
+      { ...defaultFinetuneConfig("min-recall", "full"), steps: 200, lr: 0.01, temperatureScale: "spread", temperature: 0.5, mixing: "feature+cutmix", mixLabel: "weighted" },
+    ],
+  ];
+  test.each(configs)("%s: resumes to byte-identical last.ckpt, best.ckpt and diagnostics.jsonl", async (_name, config) => {
     const run = async (dir: string, onProgress: ProgressListener | undefined): Promise<string[]> => {
       const model = mlp();
       model.setWeights(start); // the CLI, too, starts every attempt from the pre-trained best.ckpt

@@ -33,3 +33,26 @@ export function logPriorAdjustment(counts: readonly number[], tau: number): Floa
   const total = counts.reduce((a, b) => a + b, 0);
   return Float32Array.from(counts, (c) => tau * Math.log(Math.max(c, 1e-3) / total));
 }
+
+/**
+ * Cross-entropy against a two-label soft target: `weights`·onehot(`labels`) + (1 − `weights`)·onehot(`partnerLabels`),
+ * the label of a mixup or CutMix sample weighted by each image's share. Mean over rows, or the sum divided by
+ * `denominator` (one shard's share of a larger batch).
+ *
+ * @param logits - `[B, K]`.
+ * @param labels - x₁'s classes, `[B]`.
+ * @param partnerLabels - x₂'s classes, `[B]`.
+ * @param weights - x₁'s share of each row, `[B, 1]`.
+ * @param denominator - Divide the sum by this instead of taking the mean.
+ *
+ * @example
+ * {@includeCode ./examples.test.ts#mixedCrossEntropy}
+ */
+export function mixedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, partnerLabels: tf.Tensor1D, weights: tf.Tensor2D, denominator?: number): tf.Scalar {
+  return tf.tidy(() => {
+    const k = logits.shape[1];
+    const target = tf.add(tf.mul(weights, tf.oneHot(tf.cast(labels, "int32"), k)), tf.mul(tf.sub(1, weights), tf.oneHot(tf.cast(partnerLabels, "int32"), k)));
+    const perRow = tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1);
+    return tf.neg(denominator === undefined ? tf.mean(perRow) : tf.div(tf.sum(perRow), denominator));
+  });
+}

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { smallMnist } from "../test/mnist-small.ts";
 import { evaluate } from "./evaluate.ts";
 import { defaultFinetuneConfig, type FinetuneConfig, finetune } from "./finetune.ts";
+import { MIX_LABELS, MIXING_MODES } from "./input-mixing.ts";
 import { DEFAULT_PRETRAIN_CONFIG, type PretrainConfig, pretrain } from "./pretrain.ts";
 
 let data: Splits;
@@ -77,6 +78,8 @@ describe("pretrain", () => {
 });
 
 describe("SelMix fine-tuning", () => {
+  /** Weights of the 30-step feature-mixing run of the mixing test (the other modes must differ from it). */
+  let featureWeights: NamedArray[] | undefined;
   const base = (mode: "full" | "head-only"): FinetuneConfig => ({
     ...defaultFinetuneConfig("min-recall", mode),
     steps: mode === "full" ? 100 : 600,
@@ -117,6 +120,47 @@ describe("SelMix fine-tuning", () => {
     }
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[1]).toEqual(runs[2]);
+  });
+
+  test.each(MIXING_MODES.flatMap((mixing) => MIX_LABELS.map((mixLabel) => [mixing, mixLabel] as const)))(
+    "full-network step with %s mixing, %s label: no tensor leak, the same numbers for the same seed",
+    async (mixing, mixLabel) => {
+      const run = async (): Promise<{ objectives: number[]; counts: number[]; weights: NamedArray[] }> => {
+        const model = mlp();
+        model.setWeights(start);
+        const before = tf.memory().numTensors;
+        const counts: number[] = [];
+        const result = await finetune(model, { labeled: data.labeled, validation: data.validation }, { ...base("full"), steps: 30, refreshEvery: 10, mixing, mixLabel }, {
+          onProgress: (e) => {
+            if (e.kind === "step") counts.push(tf.memory().numTensors);
+          },
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        const weights = model.getWeights();
+        model.dispose();
+        return { objectives: result.diagnostics.map((d) => d.objective), counts, weights };
+      };
+      const a = await run();
+      expect(a.counts).toHaveLength(30);
+      // steps 1-9, 11-19, 21-30 have no refresh in between: one leaked tensor per step would change the count
+      expect(new Set(a.counts.slice(0, 9)).size).toBe(1);
+      expect(new Set(a.counts.slice(10, 19)).size).toBe(1);
+      const b = await run();
+      expect(b.objectives).toEqual(a.objectives);
+      expect(sameWeights(a.weights, b.weights)).toBe(true);
+      if (mixing !== "feature" || mixLabel !== "first") expect(sameWeights(a.weights, featureWeights ?? [])).toBe(false);
+      else featureWeights = a.weights;
+    },
+  );
+
+  test("head-only fine-tuning refuses input mixing and the weighted label, naming the setting", async () => {
+    const model = mlp();
+    model.setWeights(start);
+    const split = { labeled: data.labeled, validation: data.validation };
+    await expect(finetune(model, split, { ...base("head-only"), mixing: "cutmix" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^mixing "cutmix" mixes images: head-only/) });
+    await expect(finetune(model, split, { ...base("head-only"), mixLabel: "weighted" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^mix label "weighted"/) });
+    await expect(finetune(model, split, { ...base("full"), mixing: "pixel" as never })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/unknown mixing "pixel"/) });
+    model.dispose();
   });
 
   test("a fine-tune killed mid-way resumes and finishes with the same weights and diagnostics", async () => {

@@ -95,8 +95,25 @@ describe("data-parallel FixMatch and full-network fine-tuning", () => {
     expectClose(a.losses, single.losses);
   });
 
-  test("full-network SelMix fine-tuning with 2 workers: identical reruns, losses close to 1 worker", async () => {
-    const c: FinetuneConfig = { ...defaultFinetuneConfig("min-recall", "full"), steps: 8, refreshEvery: 4, batchSize: 16, lr: 0.01, temperatureScale: "spread", temperature: 0.5, workers: 2 };
+  // the input modes mix the images on the main thread: the workers see mixed x1 (and x2 only for feature mixing)
+  test.each([
+    ["feature", "first"],
+    ["cutmix", "weighted"],
+    ["feature+cutmix", "first"],
+    ["input-mixup", "first"],
+  ] as const)("full-network SelMix fine-tuning (%s mixing, %s label) with 2 workers: identical reruns, losses close to 1 worker", async (mixing, mixLabel) => {
+    const c: FinetuneConfig = {
+      ...defaultFinetuneConfig("min-recall", "full"),
+      steps: 8,
+      refreshEvery: 4,
+      batchSize: 16,
+      lr: 0.01,
+      temperatureScale: "spread",
+      temperature: 0.5,
+      workers: 2,
+      ...(mixing === "feature" ? {} : { mixing }),
+      ...(mixLabel === "first" ? {} : { mixLabel }),
+    };
     const tune = async (workers: number): Promise<{ weights: NamedArray[]; losses: number[] }> => {
       const model = mlp();
       const losses: number[] = [];

@@ -7,7 +7,8 @@ import type { BackendName, BnMode, ModelArch, NamedArray, WasmKernelLevel } from
  * - `ce`: cross-entropy (`adjustment`: τ·log prior for LA) over parts `x`, `labels`.
  * - `fixmatch`: the FixMatch objective over parts `labeled`, `weak`, `strong`, `labels`.
  * - `mixup`: SelMix's feature mixup, cross-entropy of head(λ·g(x1) + (1 − λ)·g(x2)) over `x1`, `x2`, `lambdas`,
- *   `labels`.
+ *   `labels`; without `x2` and `lambdas` (input mixing: `x1` holds the mixed images) of head(g(x1)); with
+ *   `partnerLabels` and `labelWeights` (x1's share per row) against the soft label.
  */
 export type ShardLoss =
   | {

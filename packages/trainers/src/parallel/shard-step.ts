@@ -1,8 +1,8 @@
 import type { Model, NamedArray } from "@selmix/models";
 import * as tf from "@tensorflow/tfjs-core";
 import { fixMatchLoss, weakPosterior } from "../fixmatch.ts";
-import { crossEntropy } from "../losses.ts";
-import type { ShardLoss, StepRequest } from "./protocol.ts";
+import { crossEntropy, mixedCrossEntropy } from "../losses.ts";
+import type { BatchPart, ShardLoss, StepRequest } from "./protocol.ts";
 
 /**
  * The model's variables under their `weightSpecs` names. `paramGroups` lists each group's variables in the order of
@@ -37,12 +37,36 @@ function lossParts(model: Model, loss: ShardLoss, t: Record<string, tf.Tensor>, 
       if (!extras.weakPosterior) return lossValues;
       return [...lossValues, ...(tf.unstack(weakPosterior(logits, b, u, adjustU!, totals.weak!)) as tf.Scalar[])];
     }
-    case "mixup": {
-      const lam = t.lambdas!;
-      const z = tf.add(tf.mul(lam, model.features(t.x1 as tf.Tensor4D, true)), tf.mul(tf.sub(1, lam), model.features(t.x2 as tf.Tensor4D, true)));
-      return [crossEntropy(model.head(z as tf.Tensor2D), labels, undefined, totals.labels)];
-    }
+    case "mixup":
+      return [mixupLoss(model, t, totals.labels)];
   }
+}
+
+/**
+ * The loss of a SelMix step from its tensors: cross-entropy of head(z), z = λ·g(x1) + (1 − λ)·g(x2), or g(x1) alone
+ * when there is no `x2` (input mixing already mixed x1); on x1's `labels`, or on the soft label of `labelWeights`
+ * and `partnerLabels` when given. With `denominator`: the shard's share of a batch of that many rows.
+ */
+export function mixupLoss(model: Model, t: Readonly<Record<string, tf.Tensor>>, denominator?: number): tf.Scalar {
+  const g1 = model.features(t.x1 as tf.Tensor4D, true);
+  const lam = t.lambdas;
+  const z = t.x2 === undefined ? g1 : tf.add(tf.mul(lam!, g1), tf.mul(tf.sub(1, lam!), model.features(t.x2 as tf.Tensor4D, true)));
+  const logits = model.head(z as tf.Tensor2D);
+  const labels = t.labels as tf.Tensor1D;
+  if (t.labelWeights === undefined) return crossEntropy(logits, labels, undefined, denominator);
+  return mixedCrossEntropy(logits, labels, t.partnerLabels as tf.Tensor1D, t.labelWeights as tf.Tensor2D, denominator);
+}
+
+/** The tensors of a step's parts: images as `[rows, H, W, C]`, int32 parts as `[rows]`, other floats as `[rows, width]`. */
+export function batchTensors(parts: Readonly<Record<string, BatchPart>>, inputShape: readonly [number, number, number]): Record<string, tf.Tensor> {
+  const [h, w, c] = inputShape;
+  const t: Record<string, tf.Tensor> = {};
+  for (const [name, part] of Object.entries(parts)) {
+    if (part.data instanceof Int32Array) t[name] = tf.tensor1d(part.data, "int32");
+    else if (part.data.length === part.rows * h * w * c) t[name] = tf.tensor4d(part.data, [part.rows, h, w, c]);
+    else t[name] = tf.tensor2d(part.data, [part.rows, part.data.length / part.rows]);
+  }
+  return t;
 }
 
 /** What {@link shardGradients} computes for one shard. */
@@ -66,15 +90,9 @@ export function shardGradients(
 ): ShardResult {
   model.setWeights(request.weights);
   model.setBnMode(request.bnMode);
-  const [h, w, c] = model.inputShape;
   // tidy returns tensors only: it walks whatever it returns, and a walk of big Float32Arrays is slow
   const { grads, values } = tf.tidy(() => {
-    const t: Record<string, tf.Tensor> = {};
-    for (const [name, part] of Object.entries(request.parts)) {
-      if (part.data instanceof Int32Array) t[name] = tf.tensor1d(part.data, "int32");
-      else if (part.data.length === part.rows * h * w * c) t[name] = tf.tensor4d(part.data, [part.rows, h, w, c]);
-      else t[name] = tf.tensor2d(part.data, [part.rows, part.data.length / part.rows]);
-    }
+    const t = batchTensors(request.parts, model.inputShape);
     let rest: tf.Tensor | undefined;
     const out = tf.variableGrads(() => {
       const [total, ...others] = lossParts(model, loss, t, request, adjustment);
