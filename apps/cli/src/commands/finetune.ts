@@ -1,5 +1,5 @@
 import { OBJECTIVE_NAMES } from "@selmix/metrics";
-import { PAIR_POLICIES } from "@selmix/trainers";
+import { MIX_LABELS, MIXING_MODES, PAIR_POLICIES } from "@selmix/trainers";
 import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
@@ -18,7 +18,7 @@ function printSummary(outcome: FinetuneOutcome, out: string, backend: string, se
     { title: "after", report: outcome.after },
   ];
   process.stdout.write(
-    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}) from ${c.from}, seed ${c.seed}, backend ${backend}${c.workers === undefined ? "" : `, ${c.workers} gradient worker${c.workers === 1 ? "" : "s"}`}\n` +
+    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}${c.mixing === undefined ? "" : `, ${c.mixing} mixing`}${c.mixLabel === undefined ? "" : `, ${c.mixLabel} label`}) from ${c.from}, seed ${c.seed}, backend ${backend}${c.workers === undefined ? "" : `, ${c.workers} gradient worker${c.workers === 1 ? "" : "s"}`}\n` +
       `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${outcome.objectiveName} ${r.selectedObjective.toFixed(4)})\n\n` +
       `test set, before = pre-trained start, after = fine-tuned\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
       `run dir ${out}: config.json manifest.json best.ckpt last.ckpt diagnostics.jsonl metrics.json report.svg\n` +
@@ -45,7 +45,12 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--lr <x>", "head learning rate, cosine-decayed (default: 3e-4)", parseNumber)
     .option("--backbone-lr-factor <x>", "full mode: backbone lr = lr * factor (default: 0.1)", parseNumber)
     .option("--weight-decay <x>", "weight decay (default: 5e-4)", parseNumber)
-    .option("--lambda-min <x>", "mixup lambda ~ U(x, 1) (default: 0.6)", parseNumber)
+    .option("--lambda-min <x>", "mixup lambda ~ U(x, 1), also of the input mixes (default: 0.6)", parseNumber)
+    .option(
+      "--mixing <mode>",
+      `${MIXING_MODES.join(" | ")}: mix the pair's penultimate features (SelMix), its pixels, a CutMix box of area 1 - lambda from x2 in x1, or CutMix then feature mixup; full mode only (default: feature)`,
+    )
+    .option("--mix-label <rule>", `${MIX_LABELS.join(" | ")}: x1's label (SelMix) or x1's share on its label and the rest on x2's (mixup/CutMix); full mode only (default: first)`)
     .option("--temperature <t>", "temperature of the pair distribution (default: 0.1)", parseNumber)
     .option("--temperature-scale <s>", "absolute (G/T) | spread (G/(T*std G)) (default: absolute)")
     .option("--gain-variant <v>", GAIN_SWITCH_HELP.gainVariant)

@@ -149,6 +149,20 @@ describe("selmix finetune", () => {
     expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--backend", "wasm"]), "USAGE", "--objective");
   });
 
+  test("--mixing cutmix --mix-label weighted trains the full network and is recorded; head-only refuses it naming the flag", async () => {
+    const out = join(dir, "ft-cutmix");
+    const args = ["finetune", "--from", pre, "--out", out, "--objective", "min-recall", "--steps", "20", "--refresh-every", "10", "--workers", "1", "--backend", "wasm"];
+    const run = await runCli([...args, "--mixing", "cutmix", "--mix-label", "weighted"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^finetune for min-recall \(full, policy selmix, cutmix mixing, weighted label\)/);
+    expect(readJson(join(out, "config.json"))).toMatchObject({ mode: "full", mixing: "cutmix", mixLabel: "weighted" });
+    const headOnly = join(dir, "ft-cutmix-head");
+    expectOneLineError(await runCli([...args.slice(0, 4), headOnly, ...args.slice(5), "--mode", "head-only", "--mixing", "cutmix"]), "INVALID_ARGUMENT", "--mixing cutmix: head-only");
+    expectOneLineError(await runCli([...args.slice(0, 4), headOnly, ...args.slice(5), "--mode", "head-only", "--mix-label", "weighted"]), "INVALID_ARGUMENT", "--mix-label weighted: head-only");
+    expect(existsSync(headOnly)).toBe(false);
+    expectOneLineError(await runCli([...args, "--mixing", "puzzlemix"]), "USAGE", "--mixing");
+  });
+
   test("a finetune config file rejects pretrain keys", async () => {
     const path = file("ft-bad.json", JSON.stringify({ objective: "min-recall", method: "la" }));
     expectOneLineError(await runCli(["finetune", "--from", pre, "--out", join(dir, "x"), "--config", path]), "INVALID_ARGUMENT", '"method"');

@@ -15,6 +15,10 @@ import {
   finetune,
   type GainConfusion,
   type GainVariant,
+  MIX_LABELS,
+  MIXING_MODES,
+  type MixingMode,
+  type MixLabel,
   type PairPolicy,
   type TargetTerm,
 } from "@selmix/trainers";
@@ -56,6 +60,10 @@ export interface FinetuneInput {
   readonly flip?: boolean;
   readonly padding?: number;
   readonly partnerView?: "plain" | "weak";
+  /** Where a pair is mixed (full mode for anything but `feature`). */
+  readonly mixing?: MixingMode;
+  /** The label of a mixed sample. */
+  readonly mixLabel?: MixLabel;
   readonly seed?: number;
   readonly rate?: number;
   readonly memory?: number;
@@ -84,6 +92,8 @@ const inputSchema = z
     flip: z.boolean(),
     padding: z.int().nonnegative(),
     partnerView: z.enum(["plain", "weak"]),
+    mixing: z.enum(MIXING_MODES),
+    mixLabel: z.enum(MIX_LABELS),
     dataDir: z.string(),
     backend: z.enum(BACKEND_CHOICES),
     workers: z.int().positive(),
@@ -136,6 +146,22 @@ function finetuneData(splits: Splits, semiSupervised: boolean): FinetuneData {
   return { labeled: splits.labeled, validation: splits.validation, unlabeled: splits.unlabeled };
 }
 
+/**
+ * `mixing` and `mixLabel` when they are not the defaults (config.json of a default run stays as before, so its
+ * resume still matches); head-only fine-tuning has no images to mix.
+ */
+function mixingKeys(input: FinetuneInput, mode: "full" | "head-only"): { readonly mixing?: MixingMode; readonly mixLabel?: MixLabel } {
+  const mixing = input.mixing ?? "feature";
+  const mixLabel = input.mixLabel ?? "first";
+  if (mode === "head-only" && mixing !== "feature") {
+    throw new SelmixError("INVALID_ARGUMENT", `--mixing ${mixing}: head-only fine-tuning trains on extracted features and cannot mix images; use --mode full or --mixing feature`);
+  }
+  if (mode === "head-only" && mixLabel !== "first") {
+    throw new SelmixError("INVALID_ARGUMENT", `--mix-label ${mixLabel}: head-only fine-tuning trains on x1's label only; use --mode full or --mix-label first`);
+  }
+  return { ...(mixing === "feature" ? {} : { mixing }), ...(mixLabel === "first" ? {} : { mixLabel }) };
+}
+
 function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
   // head-only fine-tuning is plain JavaScript: no gradient workers
@@ -156,6 +182,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     backboneLrFactor: input.backboneLrFactor ?? d.backboneLrFactor,
     weightDecay: input.weightDecay ?? d.weightDecay,
     lambdaMin: input.lambdaMin ?? d.lambdaMin,
+    ...mixingKeys(input, d.mode),
     temperature: input.temperature ?? d.temperature,
     temperatureScale: input.temperatureScale ?? d.temperatureScale,
     ...gainSwitchesOf(input, d),
@@ -210,6 +237,7 @@ export async function runFinetune(input: FinetuneInput, run: RunContext): Promis
   }
   const plugin = input.objectiveModule === undefined ? undefined : await loadObjectiveModule(input.objectiveModule);
   const from = resolve(input.from);
+  mixingKeys(input, input.mode ?? "full"); // refused before RUN_DIR is made
   requireRunFiles(from, ["best.ckpt", "manifest.json"], "pre-training run");
   const release = openRunDir(run.out, run.resume, "finetune", from);
   try {
