@@ -74,6 +74,8 @@ export interface LoopIo {
   readonly onProgress?: ProgressListener;
   readonly stopAfterStep?: number;
   readonly onPairs?: (step: number, pairs: PairBatch) => void;
+  /** Samples pairs from this K×K distribution instead of the policy's (`FinetuneIo.pairDistribution`). */
+  readonly pairDistribution?: Float64Array;
   /** Before every refresh, with the state to save for resuming. */
   readonly onCheckpoint?: (state: LoopState) => void;
   /** A new best validation objective at `step` (the learner holds those weights now). */
@@ -199,7 +201,7 @@ export async function runFinetuneLoop<S>(
     if (step >= config.steps) return true;
     const partner: Pool =
       data.unlabeledCount === undefined ? labeledPool : pseudoLabelPool(rowIds(data.unlabeledCount), { classes: await learner.pseudoLabels() });
-    sampler = createPairSampler({ distribution: r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: policyExplores(config.policy) });
+    sampler = createPairSampler({ distribution: io.pairDistribution ?? r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: policyExplores(config.policy) });
     state.maxGainHistory = [...state.maxGainHistory, r.diagnostics.maxGain];
     return config.earlyStop && gainConverged(state.maxGainHistory);
   };

@@ -188,6 +188,12 @@ export interface FinetuneIo {
    * `unlabeled.indices` (semi-supervised) or `labeled.indices`; `partnerClass` is the partner's (pseudo-)label.
    */
   readonly onPairs?: (step: number, pairs: PairBatch) => void;
+  /**
+   * Samples the pairs from this fixed K×K distribution (row-major) instead of the policy's; the gain is still
+   * computed and reported. For measurements such as the gain's fidelity (fine-tune on one pair only): with a policy
+   * without exploration (e.g. `uniform`) the sampler draws exactly these pairs.
+   */
+  readonly pairDistribution?: Float64Array;
 }
 
 /** What {@link finetune} returns; the model holds the selected weights. */
@@ -427,6 +433,7 @@ export async function finetune(model: Model, data: FinetuneData, config: Finetun
     ...(io.onProgress === undefined ? {} : { onProgress: io.onProgress }),
     ...(io.stopAfterStep === undefined ? {} : { stopAfterStep: io.stopAfterStep }),
     ...(io.onPairs === undefined ? {} : { onPairs: io.onPairs }),
+    ...(io.pairDistribution === undefined ? {} : { pairDistribution: io.pairDistribution }),
     ...(lastPath === undefined
       ? {}
       : {

@@ -153,6 +153,21 @@ describe("SelMix fine-tuning", () => {
     },
   );
 
+  test("a fixed pair distribution with the uniform policy trains on exactly that pair", async () => {
+    const model = mlp();
+    model.setWeights(start);
+    const onePair = new Float64Array(100);
+    onePair[3 * 10 + 7] = 1;
+    const seen = new Set<string>();
+    const result = await finetune(model, { labeled: data.labeled, validation: data.validation }, { ...base("full"), policy: "uniform", steps: 4, mixing: "cutmix" }, {
+      pairDistribution: onePair,
+      onPairs: (_step, pairs) => pairs.firstClass.forEach((c, n) => seen.add(`${c},${pairs.partnerClass[n]}`)),
+    });
+    expect([...seen]).toEqual(["3,7"]);
+    expect(result.lastGain.some((g) => g !== 0)).toBe(true); // the gain is still computed
+    model.dispose();
+  });
+
   test("head-only fine-tuning refuses input mixing and the weighted label, naming the setting", async () => {
     const model = mlp();
     model.setWeights(start);
