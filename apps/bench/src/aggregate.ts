@@ -3,6 +3,7 @@ import type { ModelArch } from "@selmix/models";
 import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
 import { type CompetitorCheck, competitorChecks } from "./competitors.ts";
 import { OBJECTIVE_LABELS } from "./labels.ts";
+import { type MixingCheck, mixingChecks } from "./mixing-checks.ts";
 import { PUBLISHED, type PublishedRow } from "./published.ts";
 import { mean, std } from "./stats.ts";
 import type { DatasetSpec, JobResult, RowResult, TableName } from "./types.ts";
@@ -69,6 +70,8 @@ export interface DatasetTable {
   readonly wins: readonly WinCheck[];
   /** SelMix vs the post-hoc plug-in vs resampling, per objective (tables with those rows). */
   readonly competitors: readonly CompetitorCheck[];
+  /** Ablations: each mixing mode vs feature mixup and vs uniform pairs, per objective. */
+  readonly mixing: readonly MixingCheck[];
   /** Semi-supervised tables with both rows: does the unlabelled data pay off? */
   readonly unlabelled?: UnlabelledDataCheck;
   readonly numClasses: number;
@@ -185,6 +188,7 @@ export function aggregate(table: TableName, datasets: readonly DatasetSpec[], re
       published: PUBLISHED[dataset.id] ?? [],
       wins: table === "ablations" ? [] : winChecks(rows, k),
       competitors: table === "ablations" ? [] : competitorChecks(rows, k),
+      mixing: table === "ablations" ? mixingChecks(rows) : [],
       ...(unlabelled === undefined ? {} : { unlabelled }),
       numClasses: k,
     });

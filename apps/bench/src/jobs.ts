@@ -1,6 +1,6 @@
 import type { SourceName } from "@selmix/datasets";
 import type { ObjectiveName } from "@selmix/metrics";
-import type { FinetuneConfig } from "@selmix/trainers";
+import { type FinetuneConfig, MIXING_MODES, type MixingMode } from "@selmix/trainers";
 import { competitorRows } from "./competitor-rows.ts";
 import { datasetsFor } from "./datasets.ts";
 import { hashOf } from "./hash.ts";
@@ -150,7 +150,29 @@ export function ablationRows(settings: ProfileSettings, objective: ObjectiveName
     row("t-spread-2", "temperature: spread T = 2", { ...base, temperatureScale: "spread", temperature: 2 }),
     row("lr-0.003", "lr 0.003", { ...base, lr: 0.003 }),
     row("full-network", `full network, ${settings.fullNetwork(objective, seed, dataset).steps} steps`, settings.fullNetwork(objective, seed, dataset)),
+    ...mixingRows(settings, objective, seed, dataset),
   ];
+}
+
+/** Row id suffix of each mixing mode (`min-recall:mixing-cutmix`, `...-uniform` for uniform pairs). */
+const MIXING_LABELS: Readonly<Record<MixingMode, string>> = {
+  feature: "feature mixup (SelMix)",
+  "input-mixup": "input mixup (pixel blend)",
+  cutmix: "CutMix",
+  "feature+cutmix": "CutMix + feature mixup",
+};
+
+/** Every mixing mode with SelMix pairs and with uniform pairs, full network, x₁'s label. */
+export function mixingRows(settings: ProfileSettings, objective: ObjectiveName, seed: number, dataset: DatasetSpec): RowSpec[] {
+  const base = settings.mixing(objective, seed, dataset);
+  return MIXING_MODES.flatMap((mixing) => {
+    const config: FinetuneConfig = mixing === "feature" ? base : { ...base, mixing };
+    const what = `${MIXING_LABELS[mixing]}, full network ${base.steps} steps`;
+    return [
+      { id: `${objective}:mixing-${mixing}`, label: `${OBJECTIVE_LABELS[objective]}: mixing ${what}`, objective, candidates: [config] },
+      { id: `${objective}:mixing-${mixing}-uniform`, label: `${OBJECTIVE_LABELS[objective]}: mixing ${what}, uniform pairs`, objective, candidates: [{ ...config, policy: "uniform" }] },
+    ];
+  });
 }
 
 function ablationJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {

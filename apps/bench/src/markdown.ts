@@ -2,6 +2,7 @@ import { type AggregatedRow, type Cell, type DatasetTable, describeUnlabelled, d
 import { COLUMNS } from "./columns.ts";
 import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
+import { describeMixing } from "./mixing-checks.ts";
 
 const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations" } as const;
 
@@ -81,6 +82,10 @@ function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
   if (t.competitors.length > 0) {
     lines.push("", "SelMix vs the post-hoc plug-in (logit offsets fitted on validation) vs resampling (SelMix's x₁ marginal, no mixup), per objective:", "");
     for (const c of t.competitors) lines.push(`- ${describeCompetitors(c)}`);
+  }
+  if (t.mixing.length > 0) {
+    lines.push("", "Mixing modes (full network, x₁'s label), in each objective's own column: vs feature mixup with SelMix pairs, and SelMix pairs vs uniform pairs:", "");
+    for (const m of t.mixing) lines.push(`- ${describeMixing(m)}`);
   }
   lines.push("");
   return lines;

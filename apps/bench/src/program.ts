@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SelmixError } from "@selmix/core";
-import type { ClassPrior } from "@selmix/metrics";
+import { type ClassPrior, OBJECTIVE_NAMES, type ObjectiveName } from "@selmix/metrics";
+import { MIXING_MODES } from "@selmix/trainers";
 import { withOneLineErrors } from "@selmix/core/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { benchCommandLine } from "./command-line.ts";
@@ -142,6 +143,36 @@ export function buildProgram(): Command {
           if (flags.readme) updateReadme(README, `speed:${flags.profile}`, md);
           const dataParallel = join(resolve(flags.out), flags.profile, "data-parallel.md");
           if (flags.readme && flags.dataParallel && existsSync(dataParallel)) updateReadme(TRAINERS_README, "data-parallel", readFileSync(dataParallel, "utf8"));
+          process.stdout.write(md);
+        }),
+      ),
+  );
+  program.addCommand(
+    new Command("gain-fidelity")
+      .description("rank correlation (Spearman) of the gain G(i, j) with the realised change of the objective after fine-tuning on pair (i, j) only, per mixing mode")
+      .requiredOption("--from <dir>", "a selmix pretrain run directory (best.ckpt, manifest.json): the model G is computed at")
+      .addOption(new Option("--profile <name>", "the profile whose full-network fine-tuning settings are used").choices(BENCH_PROFILES).default("full"))
+      .addOption(new Option("--objective <name>", "the objective of G and of the change").choices(OBJECTIVE_NAMES).default("mean-recall"))
+      .option("--pairs <n>", "pairs, evenly spaced over the ranks of G", positiveInt, 10)
+      .option("--steps <n>", "full-network steps on each pair", positiveInt, 30)
+      .option("--modes <list>", "comma-separated mixing modes", MIXING_MODES.join(","))
+      .option("--out <dir>", "results folder (writes <out>/<profile>/gain-fidelity-<objective>.json and .md)", resolve(ROOT, "results"))
+      .action(
+        action(async (flags: { from: string; profile: BenchProfile; objective: ObjectiveName; pairs: number; steps: number; modes: string; out: string }) => {
+          const [{ runGainFidelity, parseModes }, { initBackend }] = await Promise.all([import("./gain-fidelity.ts"), import("@selmix/models")]);
+          const modes = parseModes(flags.modes);
+          await initBackend();
+          const md = await runGainFidelity({
+            from: resolve(flags.from),
+            profile: flags.profile,
+            objective: flags.objective,
+            pairs: flags.pairs,
+            steps: flags.steps,
+            modes,
+            out: join(resolve(flags.out), flags.profile),
+            command: benchCommandLine(),
+            log: (m) => console.error(m),
+          });
           process.stdout.write(md);
         }),
       ),

@@ -1,5 +1,5 @@
-import { createRng } from "@selmix/core";
 import { fc, test as property } from "@fast-check/vitest";
+import { createRng } from "@selmix/core";
 import { describe, expect, test } from "vitest";
 import { cutmixBox, mixImages, stepLambdas } from "./input-mixing.ts";
 
