@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
@@ -102,7 +103,7 @@ export async function runGainFidelity(o: GainFidelityOptions): Promise<string> {
       seconds[mode] = (performance.now() - t) / 1000;
     }
     const rho = Object.fromEntries(o.modes.map((mode) => [mode, spearman(measures.map((m) => m.gain), measures.map((m) => m.delta[mode]!))]));
-    const md = renderFidelity(o, manifest.source.name, model.arch, base, measures, rho, seconds, (performance.now() - t0) / 1000);
+    const md = renderFidelity(o, `${manifest.source.name}, ${startOf(o.from, model.arch)}`, base, measures, rho, seconds, (performance.now() - t0) / 1000);
     const name = `gain-fidelity-${o.objective}`;
     writeFileAtomic(join(o.out, `${name}.json`), `${JSON.stringify({ command: o.command, from: o.from, objective: o.objective, steps: o.steps, config: base, pairs: measures, spearman: rho, seconds }, null, 2)}\n`);
     writeFileAtomic(join(o.out, `${name}.md`), md);
@@ -112,10 +113,17 @@ export async function runGainFidelity(o: GainFidelityOptions): Promise<string> {
   }
 }
 
+/** What the pre-training run was, from its config.json (the model only when there is none). */
+function startOf(from: string, arch: string): string {
+  const path = join(from, "config.json");
+  if (!existsSync(path)) return arch;
+  const c = JSON.parse(readFileSync(path, "utf8")) as { method?: string; model?: string; steps?: number; augment?: string; seed?: number };
+  return `${c.method?.toUpperCase() ?? "?"} ${c.model ?? arch}, ${c.steps ?? "?"} pre-training steps, augment ${c.augment ?? "?"}, seed ${c.seed ?? "?"}`;
+}
+
 function renderFidelity(
   o: GainFidelityOptions,
-  source: string,
-  arch: string,
+  start: string,
   base: FinetuneConfig,
   measures: readonly PairMeasure[],
   rho: Record<string, number>,
@@ -124,9 +132,9 @@ function renderFidelity(
 ): string {
   const header = ["pair (i, j)", "G(i, j)", ...o.modes.map((m) => `Δ ${m} (points)`)];
   const lines = [
-    `## Gain fidelity: G(i, j) vs the realised change of validation ${o.objective} (${source}, ${arch})`,
+    `## Gain fidelity: G(i, j) vs the realised change of validation ${o.objective} (${start})`,
     "",
-    `Rendered by \`${o.command}\` in ${formatDuration(total)}. G at the pre-trained model of \`${o.from}\` (${base.gainVariant} gain); each pair: ` +
+    `Rendered by \`${o.command}\` in ${formatDuration(total)}. G at the pre-trained model (${base.gainVariant} gain); each pair: ` +
       `${o.steps} full-network steps on that pair only (batch ${base.batchSize}, lr ${base.lr}, backbone × ${base.backboneLrFactor}, λ ~ U(${base.lambdaMin}, 1), x₁'s label) from the same weights; ` +
       `${measures.length} pairs evenly spaced over the ranks of G.`,
     "",

@@ -157,8 +157,9 @@ export function buildProgram(): Command {
       .option("--steps <n>", "full-network steps on each pair", positiveInt, 30)
       .option("--modes <list>", "comma-separated mixing modes", MIXING_MODES.join(","))
       .option("--out <dir>", "results folder (writes <out>/<profile>/gain-fidelity-<objective>.json and .md)", resolve(ROOT, "results"))
+      .option("--readme", "rewrite the gain-fidelity section of apps/bench/README.md")
       .action(
-        action(async (flags: { from: string; profile: BenchProfile; objective: ObjectiveName; pairs: number; steps: number; modes: string; out: string }) => {
+        action(async (flags: { from: string; profile: BenchProfile; objective: ObjectiveName; pairs: number; steps: number; modes: string; out: string; readme?: boolean }) => {
           const [{ runGainFidelity, parseModes }, { initBackend }] = await Promise.all([import("./gain-fidelity.ts"), import("@selmix/models")]);
           const modes = parseModes(flags.modes);
           await initBackend();
@@ -173,6 +174,7 @@ export function buildProgram(): Command {
             command: benchCommandLine(),
             log: (m) => console.error(m),
           });
+          if (flags.readme) updateReadme(README, "gain-fidelity", md);
           process.stdout.write(md);
         }),
       ),
