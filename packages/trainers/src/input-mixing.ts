@@ -33,9 +33,13 @@ export const MIX_LABELS: readonly MixLabel[] = ["first", "weighted"];
 
 /** Rows [top, bottom) and columns [left, right) of x₂ pasted into x₁. */
 export interface CutmixBox {
+  /** First row of the box. */
   readonly top: number;
+  /** One past its last row. */
   readonly bottom: number;
+  /** First column of the box. */
   readonly left: number;
+  /** One past its last column. */
   readonly right: number;
 }
 
