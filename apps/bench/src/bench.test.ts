@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import type { AggregatedRow, Cell } from "./aggregate.ts";
 import { COLUMNS } from "./columns.ts";
 import { competitorChecks, describeCompetitors } from "./competitors.ts";
+import { describeMixing, mixingChecks } from "./mixing-checks.ts";
 import { buildProgram } from "./program.ts";
 import type { TableDocument } from "./document.ts";
 import { canonicalJson } from "./hash.ts";
@@ -109,11 +110,12 @@ describe("helpers", () => {
 
 describe("competitor verdicts", () => {
   const cell = (values: number[]): Cell => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, std: std(values), values });
+  // the objective is the part after ":" of a `la+...:<objective>` id, the part before it of an ablation row's id
   const row = (id: string, minRecall: number[], minCoverage = [9, 9, 9]): AggregatedRow =>
     ({
       id,
       label: id,
-      objective: (id.split(":")[1] ?? "min-recall") as AggregatedRow["objective"],
+      objective: (id.startsWith("la+") ? (id.split(":")[1] ?? "min-recall") : id.split(":")[0]) as AggregatedRow["objective"],
       cells: Object.fromEntries(COLUMNS.map((c) => [c.key, cell(c.key === "minCoverage" ? minCoverage : c.key === "minRecall" ? minRecall : [80, 80, 80])])),
     }) as unknown as AggregatedRow;
 
@@ -129,6 +131,19 @@ describe("competitor verdicts", () => {
       "min recall (Min rec.), from la: SelMix 72.00 ± 2.00, post-hoc 61.00 ± 1.00, resampling 73.00 ± 2.00, SelMix + post-hoc 74.00 ± 2.00. " +
         "SelMix vs post-hoc: better by 11.00 (a real gap); SelMix vs resampling: worse by 1.00 (within one std); post-hoc after SelMix: better by 2.00 (within one std).",
     );
+  });
+
+  it("mixing: each input mode vs feature mixup, SelMix pairs vs uniform pairs", () => {
+    const rows = [
+      row("min-recall:mixing-feature", [60, 61, 62]),
+      row("min-recall:mixing-feature-uniform", [55, 56, 57]),
+      row("min-recall:mixing-cutmix", [63, 64, 65]),
+      row("min-recall:mixing-cutmix-uniform", [62, 64, 66]),
+    ];
+    expect(mixingChecks(rows).map(describeMixing)).toEqual([
+      "Feature mixup (min recall), SelMix pairs 61.00 ± 1.00; vs uniform pairs 56.00 ± 1.00: +5.00 points (a real gap), SelMix's pairs pay off: yes",
+      "CutMix (min recall), SelMix pairs 64.00 ± 1.00; vs feature mixup 61.00 ± 1.00: +3.00 points (a real gap), helps: yes; vs uniform pairs 64.00 ± 2.00: +0.00 points (within one std of each other), SelMix's pairs pay off: no",
+    ]);
   });
 
   it("a row that meets the coverage target beats one that does not", () => {

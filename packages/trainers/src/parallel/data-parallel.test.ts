@@ -102,18 +102,8 @@ describe("data-parallel FixMatch and full-network fine-tuning", () => {
     ["feature+cutmix", "first"],
     ["input-mixup", "first"],
   ] as const)("full-network SelMix fine-tuning (%s mixing, %s label) with 2 workers: identical reruns, losses close to 1 worker", async (mixing, mixLabel) => {
-    const c: FinetuneConfig = {
-      ...defaultFinetuneConfig("min-recall", "full"),
-      steps: 8,
-      refreshEvery: 4,
-      batchSize: 16,
-      lr: 0.01,
-      temperatureScale: "spread",
-      temperature: 0.5,
-      workers: 2,
-      ...(mixing === "feature" ? {} : { mixing }),
-      ...(mixLabel === "first" ? {} : { mixLabel }),
-    };
+    const mix = { ...(mixing === "feature" ? {} : { mixing }), ...(mixLabel === "first" ? {} : { mixLabel }) };
+    const c: FinetuneConfig = { ...defaultFinetuneConfig("min-recall", "full"), steps: 8, refreshEvery: 4, batchSize: 16, lr: 0.01, temperatureScale: "spread", temperature: 0.5, workers: 2, ...mix };
     const tune = async (workers: number): Promise<{ weights: NamedArray[]; losses: number[] }> => {
       const model = mlp();
       const losses: number[] = [];

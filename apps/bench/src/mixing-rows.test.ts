@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { AggregatedRow, Cell } from "./aggregate.ts";
-import { COLUMNS } from "./columns.ts";
 import { datasetsFor } from "./datasets.ts";
 import { spreadPairs } from "./gain-fidelity.ts";
 import { ablationRows } from "./jobs.ts";
-import { describeMixing, mixingChecks } from "./mixing-checks.ts";
 import { profileSettings } from "./profiles.ts";
-import { spearman, std } from "./stats.ts";
-
-const cell = (values: number[]): Cell => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, std: std(values), values });
-const row = (id: string, minRecall: number[]): AggregatedRow =>
-  ({
-    id,
-    label: id,
-    objective: id.split(":")[0] as AggregatedRow["objective"],
-    cells: Object.fromEntries(COLUMNS.map((c) => [c.key, cell(c.key === "minRecall" ? minRecall : [80, 80, 80])])),
-  }) as unknown as AggregatedRow;
+import { spearman } from "./stats.ts";
 
 describe("mixing ablation rows", () => {
   it("every mode with SelMix and uniform pairs, full network, the profile's steps", () => {
@@ -37,22 +25,6 @@ describe("mixing ablation rows", () => {
     expect(configs.map((c) => c.policy)).toEqual(["selmix", "uniform", "selmix", "uniform", "selmix", "uniform", "selmix", "uniform"]);
     expect(configs.map((c) => c.mixing ?? "feature")).toEqual(["feature", "feature", "input-mixup", "input-mixup", "cutmix", "cutmix", "feature+cutmix", "feature+cutmix"]);
     expect("mixing" in configs[0]!).toBe(false); // feature mixing keeps the config (and job hash) of before
-  });
-});
-
-describe("mixing verdicts", () => {
-  it("compares each input mode with feature mixup and SelMix pairs with uniform pairs", () => {
-    const rows = [
-      row("min-recall:mixing-feature", [60, 61, 62]),
-      row("min-recall:mixing-feature-uniform", [55, 56, 57]),
-      row("min-recall:mixing-cutmix", [63, 64, 65]),
-      row("min-recall:mixing-cutmix-uniform", [62, 64, 66]),
-    ];
-    const lines = mixingChecks(rows).map(describeMixing);
-    expect(lines).toEqual([
-      "Feature mixup (min recall), SelMix pairs 61.00 ± 1.00; vs uniform pairs 56.00 ± 1.00: +5.00 points (a real gap), SelMix's pairs pay off: yes",
-      "CutMix (min recall), SelMix pairs 64.00 ± 1.00; vs feature mixup 61.00 ± 1.00: +3.00 points (a real gap), helps: yes; vs uniform pairs 64.00 ± 2.00: +0.00 points (within one std of each other), SelMix's pairs pay off: no",
-    ]);
   });
 });
 
