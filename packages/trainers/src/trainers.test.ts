@@ -161,7 +161,9 @@ describe("SelMix fine-tuning", () => {
     const seen = new Set<string>();
     const result = await finetune(model, { labeled: data.labeled, validation: data.validation }, { ...base("full"), policy: "uniform", steps: 4, mixing: "cutmix" }, {
       pairDistribution: onePair,
-      onPairs: (_step, pairs) => pairs.firstClass.forEach((c, n) => seen.add(`${c},${pairs.partnerClass[n]}`)),
+      onPairs: (_step, pairs) => {
+        for (let n = 0; n < pairs.firstClass.length; n++) seen.add(`${pairs.firstClass[n]},${pairs.partnerClass[n]}`);
+      },
     });
     expect([...seen]).toEqual(["3,7"]);
     expect(result.lastGain.some((g) => g !== 0)).toBe(true); // the gain is still computed
