@@ -113,7 +113,7 @@ function tableCommand(name: TableName, description: string): Command {
     );
 }
 
-/** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`, `worker`. */
+/** The `bench` command line: `supervised`, `semi-supervised`, `ablations`, `speed`, `gain-fidelity`, `worker`. */
 export function buildProgram(): Command {
   const program = new Command("bench")
     .description("SelMix paper tables (supervised, semi-supervised, ablations) and speed benchmarks on the data available here");
