@@ -8,7 +8,7 @@ export { headPredict, headSgdStep } from "./linear-head.ts";
 export type { LinearHead } from "./linear-head.ts";
 export { crossEntropy, logPriorAdjustment, mixedCrossEntropy } from "./losses.ts";
 export { cutmixBox, MIX_LABELS, MIXING_MODES, mixImages } from "./input-mixing.ts";
-export type { CutmixBox, MixedImages, MixingMode, MixLabel } from "./input-mixing.ts";
+export type { CutmixBox, CutmixDraw, MixedImages, MixingMode, MixLabel } from "./input-mixing.ts";
 export { PAIR_POLICIES, policyDistribution, policyExplores, policyMixes } from "./policies.ts";
 export type { PairPolicy } from "./policies.ts";
 export { DEFAULT_PRETRAIN_CONFIG, pretrain } from "./pretrain.ts";

@@ -43,6 +43,14 @@ export interface CutmixBox {
   readonly right: number;
 }
 
+/** A CutMix box and x₁'s share of the pixels it leaves. */
+export interface CutmixDraw {
+  /** The pasted region. */
+  readonly box: CutmixBox;
+  /** λ recomputed from the clipped box: 1 − box area / (H·W). */
+  readonly lambda: number;
+}
+
 /**
  * A CutMix box for mix weight λ on an `height`×`width` image: sides ⌊H·√(1−λ)⌋ × ⌊W·√(1−λ)⌋ around a centre drawn
  * uniformly over the pixels, clipped to the image. `lambda` is recomputed from the clipped box: x₁'s share of the
@@ -55,7 +63,7 @@ export interface CutmixBox {
  * @example
  * {@includeCode ./examples.test.ts#cutmixBox}
  */
-export function cutmixBox(height: number, width: number, lambda: number, rng: Rng): { readonly box: CutmixBox; readonly lambda: number } {
+export function cutmixBox(height: number, width: number, lambda: number, rng: Rng): CutmixDraw {
   if (!(lambda >= 0 && lambda <= 1)) throw new SelmixError("INVALID_VALUE", `CutMix lambda must be in [0, 1], got ${lambda}`);
   if (!(Number.isInteger(height) && height > 0 && Number.isInteger(width) && width > 0)) {
     throw new SelmixError("INVALID_VALUE", `CutMix image sides must be positive integers, got ${height}x${width}`);
