@@ -154,7 +154,7 @@ export function buildProgram(): Command {
       .addOption(new Option("--profile <name>", "the profile whose full-network fine-tuning settings are used").choices(BENCH_PROFILES).default("full"))
       .addOption(new Option("--objective <name>", "the objective of G and of the change").choices(OBJECTIVE_NAMES).default("mean-recall"))
       .option("--pairs <n>", "pairs, evenly spaced over the ranks of G", positiveInt, 10)
-      .option("--steps <n>", "full-network steps on each pair", positiveInt, 30)
+      .option("--steps <n>", "full-network steps on each pair (10: the measured table)", positiveInt, 10)
       .option("--modes <list>", "comma-separated mixing modes", MIXING_MODES.join(","))
       .option("--out <dir>", "results folder (writes <out>/<profile>/gain-fidelity-<objective>.json and .md)", resolve(ROOT, "results"))
       .option("--readme", "rewrite the gain-fidelity section of apps/bench/README.md")
