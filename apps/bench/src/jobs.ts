@@ -150,7 +150,6 @@ export function ablationRows(settings: ProfileSettings, objective: ObjectiveName
     row("t-spread-2", "temperature: spread T = 2", { ...base, temperatureScale: "spread", temperature: 2 }),
     row("lr-0.003", "lr 0.003", { ...base, lr: 0.003 }),
     row("full-network", `full network, ${settings.fullNetwork(objective, seed, dataset).steps} steps`, settings.fullNetwork(objective, seed, dataset)),
-    ...mixingRows(settings, objective, seed, dataset),
   ];
 }
 
@@ -177,8 +176,15 @@ export function mixingRows(settings: ProfileSettings, objective: ObjectiveName, 
 
 function ablationJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
+  const pretrain = { kind: "supervised", config: s.pretrain("la", dataset.source, seed) } as const;
   const rows: RowSpec[] = [{ id: "la", label: "LA (start)" }, ...s.ablationObjectives.flatMap((obj) => ablationRows(s, obj, seed, dataset))];
-  return [makeJob("ablations", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, rows, o.dataDir, o.limits, o.strictCounts)];
+  // The mixing rows are a job of their own (same cached pre-training): adding or changing them leaves the finished
+  // ablation rows' job, and its result, as they are.
+  const mixing = s.ablationObjectives.flatMap((obj) => mixingRows(s, obj, seed, dataset));
+  return [
+    makeJob("ablations", s, dataset, seed, pretrain, rows, o.dataDir, o.limits, o.strictCounts),
+    makeJob("ablations", s, dataset, seed, pretrain, mixing, o.dataDir, o.limits, o.strictCounts),
+  ];
 }
 
 /** The jobs of a table: one per (dataset, seed, pre-training config), the longest first. */

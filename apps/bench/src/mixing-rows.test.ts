@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { datasetsFor } from "./datasets.ts";
 import { spreadPairs } from "./gain-fidelity.ts";
-import { ablationRows } from "./jobs.ts";
+import { ablationRows, buildJobs, mixingRows } from "./jobs.ts";
 import { profileSettings } from "./profiles.ts";
 import { spearman } from "./stats.ts";
 
@@ -9,7 +9,7 @@ describe("mixing ablation rows", () => {
   it("every mode with SelMix and uniform pairs, full network, the profile's steps", () => {
     const settings = profileSettings("full");
     const dataset = datasetsFor("ablations", ["fashion-mnist"])[0]!;
-    const rows = ablationRows(settings, "min-recall", 0, dataset).filter((r) => r.id.includes(":mixing-"));
+    const rows = mixingRows(settings, "min-recall", 0, dataset);
     expect(rows.map((r) => r.id)).toEqual([
       "min-recall:mixing-feature",
       "min-recall:mixing-feature-uniform",
@@ -25,6 +25,17 @@ describe("mixing ablation rows", () => {
     expect(configs.map((c) => c.policy)).toEqual(["selmix", "uniform", "selmix", "uniform", "selmix", "uniform", "selmix", "uniform"]);
     expect(configs.map((c) => c.mixing ?? "feature")).toEqual(["feature", "feature", "input-mixup", "input-mixup", "cutmix", "cutmix", "feature+cutmix", "feature+cutmix"]);
     expect("mixing" in configs[0]!).toBe(false); // feature mixing keeps the config (and job hash) of before
+  });
+
+  it("are a job of their own per seed, so the other ablation rows keep their job (and its finished result)", () => {
+    const settings = profileSettings("full");
+    const dataset = datasetsFor("ablations", ["fashion-mnist"])[0]!;
+    const jobs = buildJobs({ table: "ablations", settings, seeds: 1, sources: ["fashion-mnist"] });
+    expect(jobs).toHaveLength(2);
+    const [classic, mixing] = [jobs.find((j) => j.rows.some((r) => r.id === "la"))!, jobs.find((j) => j.rows.some((r) => r.id.includes(":mixing-")))!];
+    expect(classic.rows.some((r) => r.id.includes(":mixing-"))).toBe(false);
+    expect(classic.rows.map((r) => r.id)).toEqual(["la", ...settings.ablationObjectives.flatMap((o) => ablationRows(settings, o, 0, dataset).map((r) => r.id))]);
+    expect(mixing.pretrain).toEqual(classic.pretrain); // one cached pre-training
   });
 });
 
