@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createModel, initBackend } from "@selmix/models";
 import { DEFAULT_FIXMATCH_CONFIG, DEFAULT_PRETRAIN_CONFIG } from "@selmix/trainers";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { pretrainCached } from "./pretrain-cache.ts";
+import { pretrainCached, pretrainDataId } from "./pretrain-cache.ts";
 import { jobSplits } from "./run-job.ts";
 import type { Job } from "./types.ts";
 
@@ -56,4 +56,25 @@ test("two processes needing one entry: the second waits for the lock and loads w
   expect(logs.filter((l) => l.startsWith("pre-training"))).toHaveLength(1);
   expect(logs.some((l) => l.startsWith("waiting for another bench process"))).toBe(true);
   expect(readdirSync(cache).some((f) => f.endsWith(".lock"))).toBe(false);
+});
+
+test("the labelled-only runs of one seed share their data id across unlabelled settings; FixMatch runs do not", async () => {
+  const la: Job = { ...job, id: "la", pretrain: { kind: "supervised", config: warmStart } };
+  const inverted = { ...job.dataset, id: "mnist-tiny-inverted", options: { ...job.dataset.options, m1: 2, rhoU: 0.1 } };
+  const [a, b] = await Promise.all([jobSplits(la), jobSplits({ ...la, dataset: inverted })]);
+  expect(a.manifest.id).not.toBe(b.manifest.id);
+  expect(pretrainDataId(la, a.manifest)).toBe(pretrainDataId(la, b.manifest));
+  expect(pretrainDataId(job, a.manifest)).toBe(a.manifest.id);
+  expect(pretrainDataId(job, b.manifest)).not.toBe(pretrainDataId(job, a.manifest));
+  const otherSeed = await jobSplits({ ...la, seed: 1 });
+  expect(pretrainDataId(la, otherSeed.manifest)).not.toBe(pretrainDataId(la, a.manifest));
+  const supervisedTable: Job = { ...la, table: "supervised" };
+  expect(pretrainDataId(supervisedTable, a.manifest)).toBe(a.manifest.id); // the supervised tables' cache keys are unchanged
+  // trained for one setting, found in the cache for the other
+  const trained = { ...la, pretrain: { kind: "supervised" as const, config: { ...warmStart, seed: 3 } } };
+  const models = [0, 1].map(() => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 }));
+  const first = await pretrainCached(trained, a, models[0]!, cache, () => {});
+  const second = await pretrainCached({ ...trained, dataset: inverted }, b, models[1]!, cache, () => {});
+  for (const m of models) m.dispose();
+  expect([first.cached, second.cached, second.hash]).toEqual([false, true, first.hash]);
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@selmix/core/node";
-import type { Splits } from "@selmix/datasets";
+import type { Manifest, Splits } from "@selmix/datasets";
 import { loadCheckpoint, type Model, saveCheckpoint } from "@selmix/models";
 import { pretrain, pretrainFixMatch } from "@selmix/trainers";
 import { withCacheEntryLock } from "./results-lock.ts";
@@ -25,9 +25,20 @@ interface Sidecar {
   readonly key: unknown;
 }
 
-/** The cache key of a job's pre-training: the canonical config, the model and the manifest id. */
-export function pretrainKey(job: Job, manifestId: string): { readonly hash: string; readonly key: unknown } {
-  const key = { pretrain: job.pretrain, model: job.model, modelSeed: job.seed, manifest: manifestId };
+/**
+ * The data a job's pre-training reads, as an id. A labelled-only run of a semi-supervised table (a baseline row, or
+ * FixMatch's warm start) reads only the labelled and validation splits, which one seed draws alike for every
+ * unlabelled setting (ρ_u = 100, 1, 0.01): it is keyed by those two splits and the source, so the three settings
+ * share one run. Every other run is keyed by its whole manifest.
+ */
+export function pretrainDataId(job: Job, manifest: Manifest): string {
+  if (job.table !== "semi-supervised" || job.pretrain.kind !== "supervised") return manifest.id;
+  return hashOf({ source: manifest.source, labeled: manifest.splits.labeled, validation: manifest.splits.validation });
+}
+
+/** The cache key of a job's pre-training: the canonical config, the model and the id of the data it reads. */
+export function pretrainKey(job: Job, dataId: string): { readonly hash: string; readonly key: unknown } {
+  const key = { pretrain: job.pretrain, model: job.model, modelSeed: job.seed, manifest: dataId };
   return { hash: hashOf(key), key };
 }
 
@@ -43,8 +54,8 @@ export async function pretrainCached(
   cacheDir: string,
   log: (message: string) => void,
 ): Promise<CachedPretrain> {
-  const manifestId = splits.manifest.id;
-  const { hash, key } = pretrainKey(job, manifestId);
+  const dataId = pretrainDataId(job, splits.manifest);
+  const { hash, key } = pretrainKey(job, dataId);
   const path = join(cacheDir, `pretrain-${hash}.ckpt`);
   const sidecarPath = join(cacheDir, `pretrain-${hash}.json`);
   const fromCache = (): CachedPretrain | undefined => {
@@ -54,7 +65,7 @@ export async function pretrainCached(
     return { path, hash, seconds: side.seconds, bestStep: side.bestStep, cached: true };
   };
   // Checked again under the lock: a process we waited for has made the entry.
-  return fromCache() ?? withCacheEntryLock(cacheDir, `pretrain-${hash}`, log, async () => fromCache() ?? train(job, splits, model, cacheDir, log, { hash, key, path, sidecarPath }));
+  return fromCache() ?? withCacheEntryLock(cacheDir, `pretrain-${hash}`, log, async () => fromCache() ?? train(job, splits, model, cacheDir, log, { hash, key, path, sidecarPath, dataId }));
 }
 
 interface Entry {
@@ -62,18 +73,19 @@ interface Entry {
   readonly key: unknown;
   readonly path: string;
   readonly sidecarPath: string;
+  /** {@link pretrainDataId}: also the run's dataset identity, so a run killed in one setting resumes in another. */
+  readonly dataId: string;
 }
 
 async function train(job: Job, splits: Splits, model: Model, cacheDir: string, log: (message: string) => void, entry: Entry): Promise<CachedPretrain> {
-  const { hash, key, path, sidecarPath } = entry;
-  const manifestId = splits.manifest.id;
+  const { hash, key, path, sidecarPath, dataId } = entry;
   // A warm start trains (or loads) its labelled-only model into `model` first; that run has its own cache entry.
   const warm =
     job.pretrain.kind === "fixmatch" && job.pretrain.warmStart !== undefined
       ? await pretrainCached({ ...job, pretrain: { kind: "supervised", config: job.pretrain.warmStart } }, splits, model, cacheDir, log)
       : undefined;
   const runDir = join(cacheDir, `pretrain-${hash}.run`);
-  const io = { checkpointDir: runDir, datasetManifestId: manifestId };
+  const io = { checkpointDir: runDir, datasetManifestId: dataId };
   log(`pre-training ${job.pretrain.config.method} ${job.pretrain.config.steps} steps (${hash.slice(0, 12)})`);
   const t0 = performance.now();
   const result =
@@ -83,7 +95,7 @@ async function train(job: Job, splits: Splits, model: Model, cacheDir: string, l
   const seconds = (performance.now() - t0) / 1000 + (warm?.seconds ?? 0);
   const sidecar: Sidecar = { seconds, bestStep: result.bestStep, key };
   writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
-  saveCheckpoint(path, model, { step: result.bestStep, datasetManifestId: manifestId });
+  saveCheckpoint(path, model, { step: result.bestStep, datasetManifestId: dataId });
   rmSync(runDir, { recursive: true, force: true });
   return { path, hash, seconds, bestStep: result.bestStep, cached: false };
 }
