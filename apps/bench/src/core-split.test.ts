@@ -29,6 +29,12 @@ describe("chooseSplit", () => {
     expect(split.reason).toMatch(/1 job process x 1 gradient worker for 1 jobs on 2 cores/);
     expect(withGradientWorkers(mlp[0]!, 2)).toBe(mlp[0]);
   });
+
+  it("--gradient-workers fixes the workers per job whatever the job count (a resumed table keeps its job ids)", () => {
+    const cnn = quickJobs.map(asCnn);
+    expect(chooseSplit(2, [cnn[0]!, cnn[0]!, cnn[0]!], "wasm", 1)).toMatchObject({ processes: 2, gradientWorkers: 1 });
+    expect(chooseSplit(2, [cnn[0]!, cnn[0]!], "wasm", 2)).toMatchObject({ processes: 1, gradientWorkers: 2, reason: expect.stringMatching(/\(--gradient-workers\)$/) });
+  });
 });
 
 describe("withGradientWorkers", () => {

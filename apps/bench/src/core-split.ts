@@ -23,8 +23,13 @@ const CONV_EFFICIENCY = 0.7;
  * workers (no messaging). Decided from the table's whole job list (not the pending part), so a resumed bench makes
  * the same choice and finds its finished jobs. On the native backends (tfjs-node) a job never gets workers.
  */
-export function chooseSplit(cores: number, jobs: readonly Job[], backend: BackendName | undefined = "wasm"): CoreSplit {
+export function chooseSplit(cores: number, jobs: readonly Job[], backend: BackendName | undefined = "wasm", gradientWorkers?: number): CoreSplit {
   const n = Math.max(1, jobs.length);
+  if (gradientWorkers !== undefined) {
+    // Fixed by the caller (`--gradient-workers`): a table resumed with another job count keeps its job ids.
+    const processes = Math.max(1, Math.min(Math.floor(cores / gradientWorkers), n));
+    return { processes, gradientWorkers, reason: splitReason(processes, gradientWorkers, n, cores, "--gradient-workers") };
+  }
   const native = backend === "tensorflow" || backend === "tensorflow-gpu";
   const conv = !native && jobs.some((j) => j.model !== "mlp");
   let best = { processes: Math.min(cores, n), gradientWorkers: 1, cost: Math.ceil(n / Math.min(cores, n)) };
@@ -34,9 +39,10 @@ export function chooseSplit(cores: number, jobs: readonly Job[], backend: Backen
     if (cost < best.cost - 1e-9) best = { processes, gradientWorkers: w, cost };
   }
   const why = native ? `${backend} uses every core itself` : conv ? `estimated ${best.cost.toFixed(2)} job-lengths of wall time` : "MLP jobs: one job per core";
-  return {
-    processes: best.processes,
-    gradientWorkers: best.gradientWorkers,
-    reason: `${best.processes} job process${best.processes === 1 ? "" : "es"} x ${best.gradientWorkers} gradient worker${best.gradientWorkers === 1 ? "" : "s"} for ${n} jobs on ${cores} cores (${why})`,
-  };
+  return { processes: best.processes, gradientWorkers: best.gradientWorkers, reason: splitReason(best.processes, best.gradientWorkers, n, cores, why) };
+}
+
+function splitReason(processes: number, gradientWorkers: number, jobs: number, cores: number, why: string): string {
+  const plural = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
+  return `${plural(processes, "job process", "job processes")} x ${plural(gradientWorkers, "gradient worker", "gradient workers")} for ${jobs} jobs on ${cores} cores (${why})`;
 }

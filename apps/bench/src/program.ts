@@ -55,6 +55,7 @@ interface TableFlags {
   datasets?: string;
   out: string;
   workers: number;
+  gradientWorkers?: number;
   queue?: string;
   dataDir?: string;
   readme?: boolean;
@@ -74,6 +75,7 @@ function tableCommand(name: TableName, description: string): Command {
     .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
     .option("--workers <n>", "cores to use, split between job processes and gradient workers per job (printed; 0 = in this process)", nonNegativeInt, 2)
+    .option("--gradient-workers <n>", "gradient worker threads per job instead of the split's choice (1 = none; job ids hash it: keep it when resuming with another --seeds)", positiveInt)
     .option("--queue <url>", "run the jobs on `bench worker` processes of this Redis instead: redis://HOST:PORT/DB")
     .option("--data-dir <dir>", "folder with the CIFAR files (else SELMIX_DATA_DIR)")
     .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets, smoke runs)")
@@ -99,6 +101,7 @@ function tableCommand(name: TableName, description: string): Command {
           ...(flags.datasets === undefined ? {} : { sources: parseSources(flags.datasets) }),
           out: resolve(flags.out),
           workers: flags.workers,
+          ...(flags.gradientWorkers === undefined ? {} : { gradientWorkers: flags.gradientWorkers }),
           ...(flags.queue === undefined ? {} : { queue: parseQueueUrl(flags.queue) }),
           ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
           ...(flags.readme ? { readme: README } : {}),

@@ -31,6 +31,8 @@ export interface TableOptions {
   readonly out: string;
   /** Child processes; 0 runs the jobs in this process (tests). */
   readonly workers: number;
+  /** Gradient workers per job instead of `chooseSplit`'s choice (`--gradient-workers`). */
+  readonly gradientWorkers?: number;
   /** Run the jobs on the workers of this Redis queue instead (`--queue`; `workers` is then unused). */
   readonly queue?: URL;
   readonly dataDir?: string;
@@ -124,7 +126,7 @@ async function runTableLocked(o: TableOptions): Promise<TableDocument> {
     }
   } else {
     await initBackend(); // the backend the job processes will pick too: gradient workers only on wasm/cpu
-    split = chooseSplit(o.workers, jobs, activeBackend());
+    split = chooseSplit(o.workers, jobs, activeBackend(), o.gradientWorkers);
     jobs = jobs.map((j) => withGradientWorkers(j, split!.gradientWorkers));
     log(`${o.table} (${o.profile}): ${split.reason}, results in ${join(o.out, o.profile, o.table)}`);
     const summary = await runJobs(jobs, { outDir: o.out, cacheDir, workers: split.processes, log });
