@@ -35,8 +35,9 @@ function toTensor(bytes: Uint8Array, count: number, dataset: Dataset): tf.Tensor
  * (see {@link weakAugment}, {@link strongAugment}) with `rng`. The uint8 work is plain JS; one tensor is created.
  * The caller owns (and disposes) the result.
  *
- * A text dataset gives its bags of buckets instead, `[b, 1, buckets, 1]`: per bucket the fraction of the sample's
- * n-grams hashed there (so a product with an embedding matrix is the mean embedding); it takes no augmentation.
+ * A text dataset gives its bags of buckets instead, `[b, 1, buckets, 1]`: per bucket the count of the sample's
+ * n-grams hashed there over √n (so a product with an embedding matrix is the "sqrtn" embedding bag); it takes no
+ * augmentation.
  *
  * @param dataset - The pool the indices point into.
  * @param indices - Samples to gather, in batch order.

@@ -68,8 +68,10 @@ export function selectTokens(tokens: TextTokens, indices: ArrayLike<number>): Te
 }
 
 /**
- * @internal The bag batch of `indices`: row `i` holds, per bucket, the fraction of sample `i`'s tokens hashed
- * there, so `bag · E` is the mean of the bucket embeddings (an empty text gives a zero row). `[b * buckets]`.
+ * @internal The bag batch of `indices`: row `i` holds, per bucket, the count of sample `i`'s n-grams hashed there
+ * over √n (TensorFlow's "sqrtn" combiner: `bag · E` has the scale of one embedding whatever the length, and the
+ * embedding's gradient the scale of a dense layer's; the mean, 1/n, learnt markedly slower). An empty text gives a
+ * zero row. `[b * buckets]`.
  */
 export function bagOfBuckets(tokens: TextTokens, indices: ArrayLike<number>): Float32Array {
   const { buckets } = tokens;
@@ -77,7 +79,7 @@ export function bagOfBuckets(tokens: TextTokens, indices: ArrayLike<number>): Fl
   for (let i = 0; i < indices.length; i++) {
     const start = tokens.offsets[indices[i]!]!;
     const end = tokens.offsets[indices[i]! + 1]!;
-    const weight = 1 / (end - start);
+    const weight = 1 / Math.sqrt(end - start);
     for (let t = start; t < end; t++) out[i * buckets + tokens.ids[t]!]! += weight;
   }
   return out;
