@@ -152,7 +152,7 @@ describe("bench command line errors", () => {
     }
     expect(lines).toEqual([
       "bench: USAGE: option '--workers <n>' argument 'two' is invalid. not a non-negative integer. (see --help)\n",
-      "bench: USAGE: unknown command 'supervize' for 'bench' (commands: supervised, semi-supervised, ablations, speed, worker)\n",
+      "bench: USAGE: unknown command 'supervize' for 'bench' (commands: supervised, semi-supervised, ablations, text, speed, worker)\n",
     ]);
   });
 });

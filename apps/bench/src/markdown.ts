@@ -3,7 +3,7 @@ import { COLUMNS } from "./columns.ts";
 import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
 
-const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations" } as const;
+const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations", text: "Text (WordNet nouns)" } as const;
 
 function formatCell(c: Cell, digits = 2): string {
   if (!Number.isFinite(c.mean)) return "—";
