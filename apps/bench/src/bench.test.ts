@@ -13,6 +13,7 @@ import { TABLE_OBJECTIVES } from "./profiles.ts";
 import { updateReadme } from "./readme.ts";
 import { std } from "./stats.ts";
 import { runTable } from "./table-command.ts";
+import { SUPERVISED_ROW_IDS } from "./testing/row-ids.ts";
 import type { Job } from "./types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "selmix-bench-"));
@@ -43,16 +44,7 @@ describe("bench supervised, quick profile (structure, not numbers)", () => {
     expect(doc.datasets).toHaveLength(1);
     const t = doc.datasets[0]!;
     const ids = t.rows.map((r) => r.id);
-    expect(ids).toEqual([
-      "erm",
-      "la",
-      "la+uniform",
-      "la+class-balanced",
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+posthoc:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+resampling:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix+posthoc:${o}`),
-    ]);
+    expect(ids).toEqual(SUPERVISED_ROW_IDS);
     for (const r of t.rows) {
       expect(r.seeds).toEqual([0]);
       expect(r.perSeed[0]!.model).toBe("mlp");

@@ -5,6 +5,7 @@ import { DEBIAN_WORDNET_DIR } from "@selmix/datasets";
 import { afterAll, describe, expect, it } from "vitest";
 import { TABLE_OBJECTIVES } from "./profiles.ts";
 import { runTable } from "./table-command.ts";
+import { SUPERVISED_ROW_IDS } from "./testing/row-ids.ts";
 import type { Job } from "./types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "selmix-bench-text-"));
@@ -30,16 +31,7 @@ describe.skipIf(!real)("bench text, quick profile (structure, not numbers)", () 
     const t = doc.datasets[0]!;
     expect(t.dataset.id).toBe("wordnet-nouns");
     expect(t.numClasses).toBe(26);
-    expect(t.rows.map((r) => r.id)).toEqual([
-      "erm",
-      "la",
-      "la+uniform",
-      "la+class-balanced",
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+posthoc:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+resampling:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix+posthoc:${o}`),
-    ]);
+    expect(t.rows.map((r) => r.id)).toEqual(SUPERVISED_ROW_IDS);
     for (const r of t.rows) {
       expect(r.perSeed[0]!.model).toBe("text-bag");
       expect(r.perSeed[0]!.test.recall).toHaveLength(26);
