@@ -14,6 +14,7 @@ import { TABLE_OBJECTIVES } from "./profiles.ts";
 import { updateReadme } from "./readme.ts";
 import { std } from "./stats.ts";
 import { runTable } from "./table-command.ts";
+import { SUPERVISED_ROW_IDS } from "./testing/row-ids.ts";
 import type { Job } from "./types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "selmix-bench-"));
@@ -44,16 +45,7 @@ describe("bench supervised, quick profile (structure, not numbers)", () => {
     expect(doc.datasets).toHaveLength(1);
     const t = doc.datasets[0]!;
     const ids = t.rows.map((r) => r.id);
-    expect(ids).toEqual([
-      "erm",
-      "la",
-      "la+uniform",
-      "la+class-balanced",
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+posthoc:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+resampling:${o}`),
-      ...TABLE_OBJECTIVES.map((o) => `la+selmix+posthoc:${o}`),
-    ]);
+    expect(ids).toEqual(SUPERVISED_ROW_IDS);
     for (const r of t.rows) {
       expect(r.seeds).toEqual([0]);
       expect(r.perSeed[0]!.model).toBe("mlp");
@@ -167,7 +159,7 @@ describe("bench command line errors", () => {
     }
     expect(lines).toEqual([
       "bench: USAGE: option '--workers <n>' argument 'two' is invalid. not a non-negative integer. (see --help)\n",
-      "bench: USAGE: unknown command 'supervize' for 'bench' (commands: supervised, semi-supervised, ablations, speed, gain-fidelity, worker)\n",
+      "bench: USAGE: unknown command 'supervize' for 'bench' (commands: supervised, semi-supervised, ablations, text, speed, gain-fidelity, worker)\n",
     ]);
   });
 });

@@ -31,14 +31,14 @@ export function chooseSplit(cores: number, jobs: readonly Job[], backend: Backen
     return { processes, gradientWorkers, reason: splitReason(processes, gradientWorkers, n, cores, "--gradient-workers") };
   }
   const native = backend === "tensorflow" || backend === "tensorflow-gpu";
-  const conv = !native && jobs.some((j) => j.model !== "mlp");
+  const conv = !native && jobs.some((j) => j.model !== "mlp" && j.model !== "text-bag");
   let best = { processes: Math.min(cores, n), gradientWorkers: 1, cost: Math.ceil(n / Math.min(cores, n)) };
   for (let w = 2; conv && w <= cores; w++) {
     const processes = Math.min(Math.floor(cores / w), n);
     const cost = Math.ceil(n / processes) / (1 + (w - 1) * CONV_EFFICIENCY);
     if (cost < best.cost - 1e-9) best = { processes, gradientWorkers: w, cost };
   }
-  const why = native ? `${backend} uses every core itself` : conv ? `estimated ${best.cost.toFixed(2)} job-lengths of wall time` : "MLP jobs: one job per core";
+  const why = native ? `${backend} uses every core itself` : conv ? `estimated ${best.cost.toFixed(2)} job-lengths of wall time` : "MLP or text-bag jobs: one job per core";
   return { processes: best.processes, gradientWorkers: best.gradientWorkers, reason: splitReason(best.processes, best.gradientWorkers, n, cores, why) };
 }
 

@@ -3,7 +3,7 @@ import type { SourceName } from "@selmix/datasets";
 import type { DatasetSpec, TableName } from "./types.ts";
 
 /** Sources the bench knows, in table order. MNIST-like ones are present here; CIFAR only with `--data-dir`. */
-export const BENCH_SOURCES: readonly SourceName[] = ["fashion-mnist", "mnist", "cifar10", "cifar100"];
+export const BENCH_SOURCES: readonly SourceName[] = ["fashion-mnist", "mnist", "cifar10", "cifar100", "wordnet-nouns", "wordnet-nouns-lemmas"];
 
 const NAMES: Record<string, string> = {
   "fashion-mnist": "Fashion-MNIST-LT",
@@ -11,6 +11,8 @@ const NAMES: Record<string, string> = {
   cifar10: "CIFAR-10-LT",
   cifar100: "CIFAR-100-LT",
   stl10: "STL-10",
+  "wordnet-nouns": "WordNet nouns, glosses",
+  "wordnet-nouns-lemmas": "WordNet nouns, lemmas + glosses",
 };
 
 /**
@@ -53,8 +55,17 @@ export function semiSupervisedDatasets(source: SourceName): DatasetSpec[] {
   }));
 }
 
+/**
+ * The text setting of a WordNet source: its natural imbalance (K = 26 categories, 11587 to 42 synsets, 10 validation
+ * and 15 test synsets per category held out, the rest labelled).
+ */
+export function textDataset(source: SourceName): DatasetSpec {
+  return { id: source, label: `${NAMES[source]} (natural imbalance, K = 26)`, source, profile: "natural", options: {} };
+}
+
 /** The dataset settings of `table` for the given sources. The ablations use the supervised setting. */
 export function datasetsFor(table: TableName, sources: readonly SourceName[]): DatasetSpec[] {
+  if (table === "text") return sources.map(textDataset);
   return sources.flatMap((s) => (table === "semi-supervised" ? semiSupervisedDatasets(s) : [supervisedDataset(s)]));
 }
 

@@ -53,10 +53,10 @@ function jobId(body: Omit<Job, "id" | "dataDir" | "strictCounts">): string {
 
 /**
  * The job with `workers` gradient threads in its pre-training and full-network fine-tuning (a new id: the numbers
- * depend on the worker count). MLP jobs and `workers` = 1 are returned unchanged.
+ * depend on the worker count). MLP and text-bag jobs and `workers` = 1 are returned unchanged.
  */
 export function withGradientWorkers(job: Job, workers: number): Job {
-  if (workers <= 1 || job.model === "mlp") return job;
+  if (workers <= 1 || job.model === "mlp" || job.model === "text-bag") return job;
   const pretrain = { ...job.pretrain, config: { ...job.pretrain.config, workers } } as PretrainSpec;
   const rows = job.rows.map((r) =>
     r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => (c.mode === "full" ? { ...c, workers } : c)) },
@@ -75,24 +75,26 @@ function selmixRows(prefix: string, label: string, settings: ProfileSettings, se
   }));
 }
 
-function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
+/** The supervised table's jobs; the text table is the same protocol on text. */
+function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number, table: "supervised" | "text" = "supervised"): Job[] {
   const s = o.settings;
   const base = s.finetune("mean-recall", seed, dataset);
-  const erm = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir, o.limits, o.strictCounts);
+  const erm = makeJob(table, s, dataset, seed, { kind: "supervised", config: s.pretrain("erm", dataset.source, seed) }, [{ id: "erm", label: "ERM" }], o.dataDir, o.limits, o.strictCounts);
   const laRows: RowSpec[] = [
     { id: "la", label: "LA" },
     { id: "la+uniform", label: "LA + uniform-mixup fine-tuning", candidates: [{ ...base, policy: "uniform" }] },
     { id: "la+class-balanced", label: "LA + class-balanced fine-tuning", candidates: [{ ...base, policy: "class-balanced" }] },
-    ...selmixRows("la", "LA", s, seed, "supervised", dataset),
-    ...s.fullNetworkRows.map((objective) => ({
+    ...selmixRows("la", "LA", s, seed, table, dataset),
+    // The full-network rows are the image table's (the text table's full-network mode is exercised by the CLI tests).
+    ...(table === "supervised" ? s.fullNetworkRows : []).map((objective) => ({
       id: `la+selmix-full:${objective}`,
       label: `LA + SelMix (${OBJECTIVE_LABELS[objective]}), full network`,
       objective,
       candidates: [s.fullNetwork(objective, seed, dataset)],
     })),
-    ...competitorRows("la", "LA", s, seed, "supervised", dataset),
+    ...competitorRows("la", "LA", s, seed, table, dataset),
   ];
-  const la = makeJob("supervised", s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits, o.strictCounts);
+  const la = makeJob(table, s, dataset, seed, { kind: "supervised", config: s.pretrain("la", dataset.source, seed) }, laRows, o.dataDir, o.limits, o.strictCounts);
   return [la, erm];
 }
 
@@ -192,7 +194,7 @@ export function buildJobs(o: JobListOptions): Job[] {
   const jobs: Job[] = [];
   for (const dataset of datasetsFor(o.table, o.sources)) {
     for (let seed = 0; seed < o.seeds; seed++) {
-      if (o.table === "supervised") jobs.push(...supervisedJobs(o, dataset, seed));
+      if (o.table === "supervised" || o.table === "text") jobs.push(...supervisedJobs(o, dataset, seed, o.table));
       else if (o.table === "semi-supervised") jobs.push(...semiSupervisedJobs(o, dataset, seed));
       else jobs.push(...ablationJobs(o, dataset, seed));
     }

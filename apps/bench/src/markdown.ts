@@ -4,7 +4,7 @@ import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
 import { describeMixing } from "./mixing-checks.ts";
 
-const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations" } as const;
+const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations", text: "Text (WordNet nouns)" } as const;
 
 function formatCell(c: Cell, digits = 2): string {
   if (!Number.isFinite(c.mean)) return "—";

@@ -72,7 +72,7 @@ function tableCommand(name: TableName, description: string): Command {
     .description(description)
     .addOption(new Option("--profile <name>", "quick | full | paper").choices(BENCH_PROFILES).default("quick"))
     .option("--seeds <n>", "seeds per setting (profile default: quick 1, full 3)", positiveInt)
-    .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100")
+    .option("--datasets <list>", "comma-separated sources: fashion-mnist, mnist, cifar10, cifar100 (text table: wordnet-nouns, wordnet-nouns-lemmas)")
     .option("--out <dir>", "results folder", resolve(ROOT, "results"))
     .option("--workers <n>", "cores to use, split between job processes and gradient workers per job (printed; 0 = in this process)", nonNegativeInt, 2)
     .option("--gradient-workers <n>", "gradient worker threads per job instead of the split's choice (1 = none; job ids hash it: keep it when resuming with another --seeds)", positiveInt)
@@ -123,6 +123,7 @@ export function buildProgram(): Command {
   program.addCommand(tableCommand("supervised", "ERM, LA and LA + fine-tuning (uniform mixup, class-balanced, SelMix per objective) on long-tailed data"));
   program.addCommand(tableCommand("semi-supervised", "FixMatch, FixMatch-LA and FixMatch-LA + SelMix per objective"));
   program.addCommand(tableCommand("ablations", "sampling policy, gain variant, temperature, learning rate, head-only vs full network"));
+  program.addCommand(tableCommand("text", "the supervised protocol on text: WordNet noun glosses into their 26 categories (natural long tail), text-bag model"));
   program.addCommand(
     new Command("speed")
       .description("gain-matrix time for K = 10, 100, 1000; training throughput per model and backend; fine-tuning vs pre-training time")

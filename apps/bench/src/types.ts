@@ -4,10 +4,10 @@ import type { ModelArch } from "@selmix/models";
 import type { FinetuneConfig, FixMatchConfig, PretrainConfig } from "@selmix/trainers";
 
 /** The tables the bench produces. */
-export type TableName = "supervised" | "semi-supervised" | "ablations";
+export type TableName = "supervised" | "semi-supervised" | "ablations" | "text";
 
 /** Every {@link TableName}. */
-export const TABLE_NAMES: readonly TableName[] = ["supervised", "semi-supervised", "ablations"];
+export const TABLE_NAMES: readonly TableName[] = ["supervised", "semi-supervised", "ablations", "text"];
 
 /** The bench profiles: `quick` (CI smoke test), `full` (this 2-core machine), `paper` (reference models and steps, GPU). */
 export type BenchProfile = "quick" | "full" | "paper";

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createRng, type Rng, SelmixError, shuffleInPlace } from "@selmix/core";
 import { type AugmentKind, type AugmentOptions, strongAugment, weakAugment } from "./augment.ts";
 import { type Dataset, imageSize } from "./dataset.ts";
+import { bagOfBuckets } from "./text.ts";
 
 /** One batch: float images in [0, 1] and int32 labels (-1 for unlabelled images). The caller disposes both. */
 export interface Batch {
@@ -34,12 +35,16 @@ function toTensor(bytes: Uint8Array, count: number, dataset: Dataset): tf.Tensor
  * (see {@link weakAugment}, {@link strongAugment}) with `rng`. The uint8 work is plain JS; one tensor is created.
  * The caller owns (and disposes) the result.
  *
+ * A text dataset gives its bags of buckets instead, `[b, 1, buckets, 1]`: per bucket the count of the sample's
+ * n-grams hashed there over √n (so a product with an embedding matrix is the "sqrtn" embedding bag); it takes no
+ * augmentation.
+ *
  * @param dataset - The pool the indices point into.
  * @param indices - Samples to gather, in batch order.
  * @param augment - Augmentation kind, with its generator and options when not `none`.
  * @returns `[indices.length, height, width, channels]`, float32.
  * @throws `SelmixError` `INVALID_VALUE` if an index is out of range, `INVALID_ARGUMENT` if `augment` is not
- *   `none` and no `rng` or `augmentOptions` are given.
+ *   `none` and no `rng` or `augmentOptions` are given, or for a text dataset.
  * @example
  * {@includeCode ./examples.test.ts#toFloatBatch}
  */
@@ -49,6 +54,10 @@ export function toFloatBatch(
   augment: { readonly kind: AugmentKind; readonly rng?: Rng; readonly options?: AugmentOptions } = { kind: "none" },
 ): tf.Tensor4D {
   checkIndices(dataset, indices);
+  if (dataset.text !== undefined) {
+    if (augment.kind !== "none") throw new SelmixError("INVALID_ARGUMENT", `augment "${augment.kind}" is for images; a text dataset takes "none"`);
+    return tf.tensor4d(bagOfBuckets(dataset.text, indices), [indices.length, 1, dataset.text.buckets, 1], "float32");
+  }
   const size = imageSize(dataset);
   const out = new Uint8Array(indices.length * size);
   const fn = augment.kind === "weak" ? weakAugment : augment.kind === "strong" ? strongAugment : undefined;
@@ -101,7 +110,8 @@ export interface BatchIterator extends AsyncIterableIterator<Batch> {
  * @param indices - Samples of `dataset` to iterate over.
  * @param options - Batch size, order, epochs and augmentation.
  * @throws `SelmixError` `INVALID_VALUE` if `batchSize` or `epochs` is not a positive integer (or `Infinity`)
- *   or an index is out of range; `INVALID_ARGUMENT` if `augment` is set without `augmentOptions`.
+ *   or an index is out of range; `INVALID_ARGUMENT` if `augment` is set without `augmentOptions` or for a text
+ *   dataset.
  * @example
  * {@includeCode ./examples.test.ts#createBatchIterator}
  */
@@ -116,6 +126,9 @@ export function createBatchIterator(
   }
   if (!(epochs === Number.POSITIVE_INFINITY || (Number.isSafeInteger(epochs) && epochs > 0))) {
     throw new SelmixError("INVALID_VALUE", `epochs must be a positive integer or Infinity, got ${epochs}`);
+  }
+  if (augment !== "none" && dataset.text !== undefined) {
+    throw new SelmixError("INVALID_ARGUMENT", `augment "${augment}" is for images; a text dataset takes "none"`);
   }
   if (augment !== "none" && options.augmentOptions === undefined) {
     throw new SelmixError("INVALID_ARGUMENT", `augment "${augment}" needs augmentOptions (e.g. { flip: source.flip })`);

@@ -1,8 +1,13 @@
 import { SelmixError } from "@selmix/core";
+import type { TextTokens } from "./text.ts";
 
 /**
  * Images in memory: uint8 pixels, NHWC (`images[((n * height + y) * width + x) * channels + c]`), one label per
  * image. Labels are `0..numClasses-1`; an unlabelled pool (STL-10's `unlabeled_X.bin`) uses `-1`.
+ *
+ * A text dataset (the `wordnet-nouns` sources) has `text` instead: hashed n-gram ids per sample, `images` empty and
+ * `[height, width, channels] = [1, buckets, 1]`, the shape of one sample of its batches (a bag of buckets, see
+ * {@link toFloatBatch}).
  */
 export interface Dataset {
   /** Pixels, NHWC uint8, `[n, height, width, channels]`. */
@@ -19,6 +24,8 @@ export interface Dataset {
   readonly numClasses: number;
   /** Human-readable class names, indexed by label. */
   readonly classNames?: readonly string[];
+  /** Text datasets only: the token ids of every sample. */
+  readonly text?: TextTokens;
 }
 
 /**

@@ -12,10 +12,12 @@ import {
   createManifest,
   cutout,
   DEBIAN_FASHION_MNIST_DIR,
+  DEBIAN_WORDNET_DIR,
   datasetSize,
   drawSplits,
   encodeIdx,
   FILE_FORMATS,
+  hashedNgrams,
   idxToDataset,
   imageSize,
   inspectFile,
@@ -28,6 +30,7 @@ import {
   parseIdx,
   parseManifest,
   parseStl10Labels,
+  parseWordnetNouns,
   profileCounts,
   randAugmentOps,
   readIdx,
@@ -35,12 +38,15 @@ import {
   resolveProfile,
   SOURCE_NAMES,
   STL10_SIZE,
+  TEXT_BUCKETS,
   type Source,
   safeParseManifest,
   serializeManifest,
   splitsFromManifest,
   strongAugment,
   toFloatBatch,
+  WORDNET_NOUN_CATEGORIES,
+  WORDNET_TEST_PER_CLASS,
   weakAugment,
   writeManifest,
 } from "@selmix/datasets";
@@ -277,7 +283,7 @@ test("PROFILE_NAMES", () => {
   //#region PROFILE_NAMES
   const params = PROFILE_NAMES.map((name) => resolveProfile(name)); // every profile with its defaults
   //#endregion PROFILE_NAMES
-  expect(params.map((p) => p.name)).toEqual(["supervised", "semi-supervised", "cifar100", "stl10"]);
+  expect(params.map((p) => p.name)).toEqual(["supervised", "semi-supervised", "cifar100", "stl10", "natural"]);
 });
 
 test("resolveProfile", () => {
@@ -336,7 +342,7 @@ test("SOURCE_NAMES", () => {
   const name: string = "cifar10"; // e.g. a CLI argument
   if (!(SOURCE_NAMES as readonly string[]).includes(name)) throw new Error(`pick one of ${SOURCE_NAMES.join(", ")}`);
   //#endregion SOURCE_NAMES
-  expect(SOURCE_NAMES).toEqual(["mnist", "fashion-mnist", "cifar10", "cifar100", "stl10"]);
+  expect(SOURCE_NAMES).toEqual(["mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "wordnet-nouns", "wordnet-nouns-lemmas"]);
 });
 
 test("DEBIAN_FASHION_MNIST_DIR", () => {
@@ -345,6 +351,57 @@ test("DEBIAN_FASHION_MNIST_DIR", () => {
   //#endregion DEBIAN_FASHION_MNIST_DIR
   expect(DEBIAN_FASHION_MNIST_DIR).toBe("/usr/share/datasets/fashion-mnist");
   expect(typeof installed).toBe("boolean");
+});
+
+// ------------------------------------------------------------------------------------------------ text
+
+test("DEBIAN_WORDNET_DIR", () => {
+  //#region DEBIAN_WORDNET_DIR
+  const installed = existsSync(join(DEBIAN_WORDNET_DIR, "data.noun")); // after `apt-get install -y wordnet-base`
+  //#endregion DEBIAN_WORDNET_DIR
+  expect(DEBIAN_WORDNET_DIR).toBe("/usr/share/wordnet");
+  expect(typeof installed).toBe("boolean");
+});
+
+test("parseWordnetNouns", () => {
+  //#region parseWordnetNouns
+  const line = "00000000 03 n 01 entity 0 000 | that which is perceived or known to exist  \n";
+  const [entity] = parseWordnetNouns(new TextEncoder().encode(line), "data.noun");
+  console.log(entity?.lexFile, entity?.words, entity?.gloss); // 3 [ 'entity' ] that which is perceived or known to exist
+  //#endregion parseWordnetNouns
+  expect(entity).toEqual({ offset: "00000000", lexFile: 3, words: ["entity"], gloss: "that which is perceived or known to exist" });
+});
+
+test("WORDNET_NOUN_CATEGORIES", () => {
+  //#region WORDNET_NOUN_CATEGORIES
+  const category = WORDNET_NOUN_CATEGORIES[16 - 3]; // lex_filenum 16
+  console.log(category); // noun.motive
+  //#endregion WORDNET_NOUN_CATEGORIES
+  expect(category).toBe("noun.motive");
+  expect(WORDNET_NOUN_CATEGORIES).toHaveLength(26);
+});
+
+test("WORDNET_TEST_PER_CLASS", () => {
+  //#region WORDNET_TEST_PER_CLASS
+  const testSize = WORDNET_TEST_PER_CLASS * WORDNET_NOUN_CATEGORIES.length;
+  console.log(testSize); // 390
+  //#endregion WORDNET_TEST_PER_CLASS
+  expect(testSize).toBe(390);
+});
+
+test("hashedNgrams", () => {
+  //#region hashedNgrams
+  const ids = hashedNgrams("A motive that can be defended", TEXT_BUCKETS);
+  console.log(ids.length); // 11: 6 words, 5 bigrams
+  //#endregion hashedNgrams
+  expect(ids).toHaveLength(11);
+});
+
+test("TEXT_BUCKETS", () => {
+  //#region TEXT_BUCKETS
+  const bagBytes = TEXT_BUCKETS * 4; // one float32 bag row of a text batch
+  //#endregion TEXT_BUCKETS
+  expect(bagBytes).toBe(65536);
 });
 
 // ------------------------------------------------------------------------------------------------ STL-10

@@ -1,7 +1,7 @@
 import { SelmixError } from "@selmix/core";
 
-/** The paper's long-tail settings (method notes, section 8). */
-export type ProfileName = "supervised" | "semi-supervised" | "cifar100" | "stl10";
+/** The paper's long-tail settings (method notes, section 8), and `natural`: the source's own imbalance. */
+export type ProfileName = "supervised" | "semi-supervised" | "cifar100" | "stl10" | "natural";
 
 /**
  * Every {@link ProfileName}.
@@ -9,15 +9,15 @@ export type ProfileName = "supervised" | "semi-supervised" | "cifar100" | "stl10
  * @example
  * {@includeCode ./examples.test.ts#PROFILE_NAMES}
  */
-export const PROFILE_NAMES: readonly ProfileName[] = ["supervised", "semi-supervised", "cifar100", "stl10"];
+export const PROFILE_NAMES: readonly ProfileName[] = ["supervised", "semi-supervised", "cifar100", "stl10", "natural"];
 
 /** Resolved parameters of a long-tail profile, as recorded in a manifest. */
 export interface ProfileParams {
   /** Profile name. */
   readonly name: ProfileName;
-  /** Labelled count of class 0 (the head). */
+  /** Labelled count of class 0 (the head); for `natural` the cap of every class. */
   readonly n1: number;
-  /** Labelled imbalance ratio rho_l = N_1 / N_K. */
+  /** Labelled imbalance ratio rho_l = N_1 / N_K; 1 (unused) for `natural`. */
   readonly rhoL: number;
   /** Unlabelled count of class 0; 0 when the profile draws no unlabelled set from the training split. */
   readonly m1: number;
@@ -70,13 +70,18 @@ function checkRatio(name: string, value: number): number {
  * | `semi-supervised` | 1500 | 100 | 3000 (30 when rho_u < 1) | 100 | 500 |
  * | `cifar100` | 150 | 10 | 300 | 10 | 50 |
  * | `stl10` | 450 | 10 | official unlabelled split | - | 50 |
+ * | `natural` | cap 1000000 | the source's | 0 | - | 10 |
+ *
+ * `natural` keeps the source's own imbalance: after validation, every remaining training sample of a class is
+ * labelled, at most N1 per class (the default caps nothing); it takes no `rho`/`rhoL` (recorded as 1). It is the
+ * profile of the WordNet-nouns sources, whose tail category has 42 synsets (15 test + 10 validation + 17 labelled).
  *
  * For an inverted unlabelled profile (rho_u < 1) M1 is the count of class 0, the smallest: the paper's
  * `(1500, 30, 100, 0.01)`, hence the default `round(3000 * rho_u)`. STL-10's validation set is held out of the
  * training split (500/class = 450 + 50), disjoint from the labelled set, unlike the reference code's overlapping one.
  *
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown profile, `rho` and `rhoL` both given and different,
- *   or an unlabelled option on a profile without one; `INVALID_VALUE` for a count that is not an integer >= 0 or a
+ *   an unlabelled option on a profile without one, or a ratio for `natural`; `INVALID_VALUE` for a count that is not an integer >= 0 or a
  *   ratio that is not finite and > 0.
  * @example
  * {@includeCode ./examples.test.ts#resolveProfile}
@@ -91,6 +96,9 @@ export function resolveProfile(name: string, options: ProfileOptions = {}): Prof
   }
   const rhoOption = options.rhoL ?? options.rho;
   const hasUnlabeled = profile === "semi-supervised" || profile === "cifar100";
+  if (profile === "natural" && rhoOption !== undefined) {
+    throw new SelmixError("INVALID_ARGUMENT", `profile "natural" keeps the source's imbalance; rho and rhoL do not apply`);
+  }
   if (!hasUnlabeled && (options.m1 !== undefined || options.rhoU !== undefined)) {
     throw new SelmixError("INVALID_ARGUMENT", `profile "${profile}" has no long-tailed unlabelled set; m1 and rhoU do not apply`);
   }
@@ -99,6 +107,7 @@ export function resolveProfile(name: string, options: ProfileOptions = {}): Prof
     "semi-supervised": { n1: 1500, rhoL: 100, m1: 3000, rhoU: 100, valPerClass: 500 },
     cifar100: { n1: 150, rhoL: 10, m1: 300, rhoU: 10, valPerClass: 50 },
     stl10: { n1: 450, rhoL: 10, m1: 0, rhoU: null, valPerClass: 50 },
+    natural: { n1: 1_000_000, rhoL: 1, m1: 0, rhoU: null, valPerClass: 10 },
   }[profile];
   const rhoU = hasUnlabeled ? checkRatio("rhoU", options.rhoU ?? (defaults.rhoU as number)) : null;
   const m1Default = rhoU !== null && rhoU < 1 ? Math.round(defaults.m1 * rhoU) : defaults.m1;

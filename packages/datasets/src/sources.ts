@@ -9,9 +9,10 @@ import { sha256Hex } from "./hash.ts";
 import { idxToDataset, parseIdx, readMaybeGzip } from "./idx.ts";
 import { parseStl10Labels, readStl10Images } from "./stl10.ts";
 import { readTarMembers } from "./tar.ts";
+import { DEBIAN_WORDNET_DIR, parseWordnetNouns, wordnetDatasets } from "./wordnet.ts";
 
 /** The data sources {@link loadSource} knows. */
-export type SourceName = "mnist" | "fashion-mnist" | "cifar10" | "cifar100" | "stl10";
+export type SourceName = "mnist" | "fashion-mnist" | "cifar10" | "cifar100" | "stl10" | "wordnet-nouns" | "wordnet-nouns-lemmas";
 
 /**
  * Every {@link SourceName}, in documentation order.
@@ -19,7 +20,7 @@ export type SourceName = "mnist" | "fashion-mnist" | "cifar10" | "cifar100" | "s
  * @example
  * {@includeCode ./examples.test.ts#SOURCE_NAMES}
  */
-export const SOURCE_NAMES: readonly SourceName[] = ["mnist", "fashion-mnist", "cifar10", "cifar100", "stl10"];
+export const SOURCE_NAMES: readonly SourceName[] = ["mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "wordnet-nouns", "wordnet-nouns-lemmas"];
 
 /** One decoded source file and its content hash. */
 export interface SourceFile {
@@ -56,7 +57,7 @@ export interface Source {
   readonly checksum: ChecksumStatus;
   /** Human-readable warnings (checksum mismatches). */
   readonly warnings: readonly string[];
-  /** Whether horizontal flips preserve labels (false for digits). */
+  /** Whether horizontal flips preserve labels (false for digits and text). */
   readonly flip: boolean;
   /** The folder, archive or package the files came from. */
   readonly location: string;
@@ -79,7 +80,7 @@ export interface LoadSourceOptions {
   readonly unlabeledLimit?: number;
   /**
    * Require the official record counts (60000/10000 for MNIST-like, 10000 per CIFAR batch, 5000/8000/100000 for
-   * STL-10). Set false to read subsets or test fixtures. @defaultValue true
+   * STL-10, 82115 synsets for WordNet nouns). Set false to read subsets or test fixtures. @defaultValue true
    */
   readonly strictCounts?: boolean;
 }
@@ -94,6 +95,10 @@ export const DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 
 const IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
+/** WordNet 3.0 `data.noun` as Debian's `wordnet-base` installs it. */
+const WORDNET_NOUN_SHA256 = "fea17d2f9656611334eac790e5d69e47645fa180c4aa481fb4cd9b3520754ca2";
+const WORDNET_NOUN_SYNSETS = 82115;
+
 /** SHA-256 of the decoded (uncompressed) files, from docs/data.md. */
 const KNOWN_SHA256: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   mnist: {
@@ -102,6 +107,8 @@ const KNOWN_SHA256: Readonly<Record<string, Readonly<Record<string, string>>>> =
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
   },
+  "wordnet-nouns": { "data.noun": WORDNET_NOUN_SHA256 },
+  "wordnet-nouns-lemmas": { "data.noun": WORDNET_NOUN_SHA256 },
   "fashion-mnist": {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -307,6 +314,25 @@ async function loadStlSource(dataDir: string | undefined, options: LoadSourceOpt
   return { train, test, unlabeled, files, location: dir };
 }
 
+async function loadWordnetSource(lemmas: boolean, dataDir: string | undefined, strictCounts: boolean): Promise<Loaded> {
+  const dirs = [...(dataDir === undefined ? [] : [join(dataDir, "wordnet"), dataDir]), DEBIAN_WORDNET_DIR];
+  const dir = dirs.find((d) => existsSync(join(d, "data.noun")));
+  if (dir === undefined) {
+    throw new SelmixError(
+      "NOT_FOUND",
+      `wordnet-nouns: data.noun not found (searched ${dirs.join(", ")}); install the Debian package (apt-get install -y wordnet-base) or put WordNet 3.0's data.noun into <data-dir>/wordnet/`,
+    );
+  }
+  const path = join(dir, "data.noun");
+  const bytes = await readFile(path);
+  const synsets = parseWordnetNouns(bytes, path);
+  if (strictCounts && synsets.length !== WORDNET_NOUN_SYNSETS) {
+    throw new SelmixError("CORRUPT_FILE", `${path}: expected ${WORDNET_NOUN_SYNSETS} noun synsets (WordNet 3.0), got ${synsets.length}`);
+  }
+  const { train, test } = wordnetDatasets(synsets, lemmas, path);
+  return { train, test, files: [{ name: "data.noun", sha256: sha256Hex(bytes), location: path }], location: dir };
+}
+
 /**
  * Loads a data source with its official train and test splits (and STL-10's unlabelled split), verifying the
  * decoded files' SHA-256 where they are known (MNIST, Fashion-MNIST).
@@ -318,6 +344,9 @@ async function loadStlSource(dataDir: string | undefined, options: LoadSourceOpt
  * - `cifar10`: `<data-dir>/cifar-10-batches-bin/*.bin` or `<data-dir>/*.bin`, else `<data-dir>/cifar-10-binary.tar.gz`.
  * - `cifar100`: `<data-dir>/cifar-100-binary/{train,test}.bin` or `<data-dir>/`, else `<data-dir>/cifar-100-binary.tar.gz`.
  * - `stl10`: `<data-dir>/stl10_binary/*.bin` or `<data-dir>/*.bin`.
+ * - `wordnet-nouns` (glosses) and `wordnet-nouns-lemmas` (lemmas + glosses): `data.noun` in `<data-dir>/wordnet/`,
+ *   `<data-dir>/`, then `/usr/share/wordnet/` (Debian package `wordnet-base`); a text source (see `Dataset.text`)
+ *   with a fixed balanced test split of 15 synsets per category.
  * Nothing is downloaded.
  *
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown source name, `NOT_FOUND` (saying which files to
@@ -347,6 +376,8 @@ export async function loadSource(name: string, options: LoadSourceOptions = {}):
     loaded = await loadIdxSource(source, dirs.filter(isDir), strictCounts);
   } else if (source === "stl10") {
     loaded = await loadStlSource(dataDir, options);
+  } else if (source === "wordnet-nouns" || source === "wordnet-nouns-lemmas") {
+    loaded = await loadWordnetSource(source === "wordnet-nouns-lemmas", dataDir, strictCounts);
   } else {
     loaded = await loadCifarSource(source, dataDir, strictCounts);
   }
@@ -370,7 +401,7 @@ export async function loadSource(name: string, options: LoadSourceOptions = {}):
     files,
     checksum,
     warnings,
-    flip: source !== "mnist",
+    flip: source !== "mnist" && loaded.train.text === undefined,
     location: loaded.location,
   };
 }

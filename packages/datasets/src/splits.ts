@@ -27,7 +27,7 @@ export interface SplitPools {
 
 /**
  * Requested per-class counts of a profile for `numClasses` classes: labelled N_k, unlabelled M_k (empty when the
- * profile has none) and validation.
+ * profile has none) and validation. For the `natural` profile the labelled counts are caps (N1 for every class).
  *
  * @throws `SelmixError` `INVALID_VALUE` from {@link longTailCounts}.
  * @example
@@ -60,7 +60,7 @@ function sorted(values: number[]): Int32Array {
  *
  * 1. every class's training indices (ascending) are shuffled with one seeded generator, classes in label order;
  * 2. the first `valPerClass` go to validation, the next N_k to the labelled set, the next M_k to the unlabelled
- *    set, so the three are disjoint;
+ *    set, so the three are disjoint (`natural`: N_k = min(N1, what is left after validation));
  * 3. the test set is the official test split, or (with `balancedTest`) a seeded subsample of the smallest class
  *    count per class;
  * 4. for STL-10 the unlabelled set is the whole official unlabelled split.
@@ -89,7 +89,7 @@ export function drawSplits(pools: SplitPools, params: ProfileParams, seed: numbe
   const unlabeled: number[] = [];
   byClass.forEach((indices, c) => {
     const v = params.valPerClass;
-    const n = wanted.labeled[c]!;
+    const n = params.name === "natural" ? Math.max(0, Math.min(wanted.labeled[c]!, indices.length - v)) : wanted.labeled[c]!;
     const m = wanted.unlabeled[c] ?? 0;
     if (v + n + m > indices.length) {
       throw new SelmixError(

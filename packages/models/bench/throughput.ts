@@ -245,6 +245,7 @@ async function main(): Promise<void> {
     ],
     resnet32: [[32, 32, 3]],
     "wrn-28-2": [[32, 32, 3]],
+    "text-bag": [[1, 16384, 1]],
   };
   const torchOff = arg("torch", "auto") === "off";
   const py = torchOff ? undefined : findTorchPython();

@@ -15,6 +15,7 @@ const CASES: [ModelArch, [number, number, number], number][] = [
   ["cnn", [32, 32, 3], 128],
   ["resnet32", [32, 32, 3], 64],
   ["wrn-28-2", [32, 32, 3], 128],
+  ["text-bag", [1, 64, 1], 128],
 ];
 
 describe("createModel", () => {

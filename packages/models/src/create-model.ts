@@ -9,6 +9,7 @@ import type { BackboneBuilder } from "./models/backbone.ts";
 import { buildCnn } from "./models/cnn.ts";
 import { buildMlp } from "./models/mlp.ts";
 import { buildResNet32 } from "./models/resnet32.ts";
+import { buildTextBag } from "./models/text-bag.ts";
 import { buildWrn28x2 } from "./models/wrn.ts";
 
 /** Options of {@link createModel}. */
@@ -28,6 +29,7 @@ const BUILDERS: Record<ModelArch, { build: BackboneBuilder; minSide: number }> =
   cnn: { build: buildCnn, minSide: 8 },
   resnet32: { build: buildResNet32, minSide: 4 },
   "wrn-28-2": { build: buildWrn28x2, minSide: 4 },
+  "text-bag": { build: buildTextBag, minSide: 1 },
 };
 
 /**
@@ -36,7 +38,7 @@ const BUILDERS: Record<ModelArch, { build: BackboneBuilder; minSide: number }> =
  * @example
  * {@includeCode ./examples.test.ts#MODEL_ARCHS}
  */
-export const MODEL_ARCHS: readonly ModelArch[] = ["mlp", "cnn", "resnet32", "wrn-28-2"];
+export const MODEL_ARCHS: readonly ModelArch[] = ["mlp", "cnn", "resnet32", "wrn-28-2", "text-bag"];
 
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
@@ -52,9 +54,10 @@ function shapeText(shape: readonly number[]): string {
  * | `cnn` | 128 | 3 × (conv3×3 → ReLU → maxpool), 32/64/128 channels, dense 128; for 28×28 and 32×32 |
  * | `resnet32` | 64 | CIFAR ResNet-32, option-A shortcuts, BN |
  * | `wrn-28-2` | 128 | WRN-28-2 of FixMatch/SelMix: LeakyReLU 0.1, BN momentum 0.001 |
+ * | `text-bag` | 128 | text: mean of 64-d bucket embeddings (input `[1, buckets, 1]`, the bag batch of a text dataset) → 128, ReLU |
  *
  * @throws `SelmixError` `INVALID_ARGUMENT` for an unknown `arch`; `INVALID_SHAPE` if `inputShape` is not
- *   three positive integers (spatial sides ≥ 8 for `cnn`, ≥ 4 for the ResNets); `INVALID_VALUE` if `numClasses` is
+ *   three positive integers (spatial sides ≥ 8 for `cnn`, ≥ 4 for the ResNets, `[1, buckets, 1]` for `text-bag`); `INVALID_VALUE` if `numClasses` is
  *   not an integer ≥ 2 or `seed` not an integer.
  * @example
  * {@includeCode ./examples.test.ts#createModel}
@@ -71,11 +74,14 @@ export function createModel(options: CreateModelOptions): Model {
     shape.length !== 3 ||
     !shape.every((d) => Number.isInteger(d) && d > 0) ||
     shape[0] < spec.minSide ||
-    shape[1] < spec.minSide
+    shape[1] < spec.minSide ||
+    (arch === "text-bag" && (shape[0] !== 1 || shape[2] !== 1))
   ) {
     throw new SelmixError(
       "INVALID_SHAPE",
-      `inputShape must be [height, width, channels] of positive integers with sides >= ${spec.minSide} for ${arch}, got ${JSON.stringify(shape)}`,
+      arch === "text-bag"
+        ? `inputShape must be [1, buckets, 1] for text-bag (a text dataset's bag batch), got ${JSON.stringify(shape)}`
+        : `inputShape must be [height, width, channels] of positive integers with sides >= ${spec.minSide} for ${arch}, got ${JSON.stringify(shape)}`,
     );
   }
   if (!(Number.isInteger(numClasses) && numClasses >= 2)) {

@@ -97,13 +97,14 @@ test("createModel", () => {
 test("MODEL_ARCHS", () => {
   //#region MODEL_ARCHS
   const featureDims = MODEL_ARCHS.map((arch) => {
-    const model = createModel({ arch, inputShape: [32, 32, 3], numClasses: 10, seed: 0 });
+    const inputShape = arch === "text-bag" ? ([1, 16384, 1] as const) : ([32, 32, 3] as const); // text: [1, buckets, 1]
+    const model = createModel({ arch, inputShape, numClasses: 10, seed: 0 });
     const dim = model.featureDim;
     model.dispose();
     return [arch, dim] as const;
   });
   //#endregion MODEL_ARCHS
-  expect(Object.fromEntries(featureDims)).toEqual({ mlp: 128, cnn: 128, resnet32: 64, "wrn-28-2": 128 });
+  expect(Object.fromEntries(featureDims)).toEqual({ mlp: 128, cnn: 128, resnet32: 64, "wrn-28-2": 128, "text-bag": 128 });
 });
 
 test("CHECKPOINT_MAGIC", () => {

@@ -3,7 +3,7 @@ import type { BnMode } from "./layers/batch-norm.ts";
 import type { NamedArray, WeightSpec } from "./layers/params.ts";
 
 /** The backbones {@link createModel} builds. */
-export type ModelArch = "mlp" | "cnn" | "resnet32" | "wrn-28-2";
+export type ModelArch = "mlp" | "cnn" | "resnet32" | "wrn-28-2" | "text-bag";
 
 /** Trainable variables split for layer-wise learning rates (reference section 5.5). */
 export interface ParamGroups {
@@ -42,7 +42,7 @@ export interface Model {
   readonly inputShape: readonly [number, number, number];
   /** Number of classes K. */
   readonly numClasses: number;
-  /** Width of {@link Model.features}: MLP 128, CNN 128, ResNet-32 64, WRN-28-2 128. */
+  /** Width of {@link Model.features}: MLP 128, CNN 128, ResNet-32 64, WRN-28-2 128, text-bag 128. */
   readonly featureDim: number;
   /** Current batch-norm behaviour; see {@link BnMode}. Starts as `"train"`. */
   readonly bnMode: BnMode;

@@ -12,10 +12,11 @@ import {
 import type { Command } from "commander";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { requireOutDir } from "../training/run-dir.ts";
+import { isTextSource } from "../training/text-source.ts";
 
 interface BuildFlags {
   source: string;
-  profile: string;
+  profile?: string;
   out: string;
   seed: number;
   n1?: number;
@@ -69,9 +70,9 @@ export function registerDatasetsCommand(program: Command): void {
   datasets
     .command("build")
     .description("draw a long-tailed profile from a source and write DIR/manifest.json")
-    .requiredOption("--source <name>", "(required) mnist | fashion-mnist | cifar10 | cifar100 | stl10")
+    .requiredOption("--source <name>", "(required) mnist | fashion-mnist | cifar10 | cifar100 | stl10 | wordnet-nouns | wordnet-nouns-lemmas")
     .requiredOption("--out <dir>", "(required) output folder (manifest.json is written there atomically)")
-    .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10", "supervised")
+    .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10 | natural (default: natural for text sources, else supervised)")
     .option("--seed <n>", "random seed", parseInteger, 0)
     .option("--n1 <n>", "labelled images of class 0, the largest (default: from --profile)", parseInteger)
     .option("--rho <x>", "labelled imbalance ratio: class 0 count / last class count (alias of --rho-l; default: from --profile)", parseNumber)
@@ -86,7 +87,7 @@ export function registerDatasetsCommand(program: Command): void {
     .action(
       action(async (flags: BuildFlags) => {
         requireOutDir(flags.out);
-        const params = resolveProfile(flags.profile, {
+        const params = resolveProfile(flags.profile ?? (isTextSource(flags.source) ? "natural" : "supervised"), {
           ...(flags.n1 === undefined ? {} : { n1: flags.n1 }),
           ...(flags.rho === undefined ? {} : { rho: flags.rho }),
           ...(flags.rhoL === undefined ? {} : { rhoL: flags.rhoL }),

@@ -60,7 +60,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--early-stop", "stop when the largest gain stabilises: window 10, 5% (default: on)")
     .option("--no-early-stop", "run every step")
     .option("--no-select-best", "keep the last weights instead of the best validation objective")
-    .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode)")
+    .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode on images, none on text)")
     .option("--padding <n>", "reflect-padding of the weak view's random crop, 0 = flips only (default: 4)", parseInteger)
     .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)");
   withObjectiveOptions(command)

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import { writeFileAtomic } from "@selmix/core/node";
-import { loadManifest, type Manifest, materialize, type Splits, writeManifest } from "@selmix/datasets";
+import { loadManifest, type Manifest, materialize, type Source, type Splits, writeManifest } from "@selmix/datasets";
 import { type ClassPrior, type MetricReport, OBJECTIVE_NAMES, type Objective, type ObjectiveName } from "@selmix/metrics";
 import { type BackendChoice, loadCheckpoint, type Model, type ModelArch, modelFromCheckpoint, saveCheckpoint } from "@selmix/models";
 import {
@@ -30,6 +30,7 @@ import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, openRunDir, requireRunFiles, writeJson } from "./run-dir.ts";
 import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
+import { assertModelFitsSource } from "./text-source.ts";
 
 /** Options of `selmix finetune` from a `--config` file and the flags (every key optional; flags win). */
 export interface FinetuneInput {
@@ -162,8 +163,12 @@ function mixingKeys(input: FinetuneInput, mode: "full" | "head-only"): { readonl
   return { ...(mixing === "feature" ? {} : { mixing }), ...(mixLabel === "first" ? {} : { mixLabel }) };
 }
 
-function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, flipDefault: boolean, arch: ModelArch): FinetuneRunConfig {
+function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, source: Source, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
+  const text = source.train.text !== undefined;
+  // text has no augmentation: the full-network mode's weak default applies to images only
+  const augment = input.augment ?? (text ? "none" : d.augment);
+  assertModelFitsSource(source.name, arch, augment);
   // head-only fine-tuning is plain JavaScript: no gradient workers
   const workers = d.mode === "full" ? workersKey(input.workers ?? defaultWorkerCount(arch)) : {};
   const objectiveOptions: Record<string, number> = {};
@@ -188,8 +193,8 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     ...gainSwitchesOf(input, d),
     earlyStop: input.earlyStop ?? d.earlyStop,
     selectBest: input.selectBest ?? d.selectBest,
-    augment: input.augment ?? d.augment,
-    flip: input.flip ?? flipDefault,
+    augment,
+    flip: input.flip ?? source.flip,
     padding: input.padding ?? d.padding,
     partnerView: input.partnerView ?? d.partnerView,
     seed: input.seed ?? d.seed,
@@ -256,7 +261,7 @@ async function finetuneInLockedDir(input: FinetuneInput, run: RunContext, from: 
   try {
     const splits =
       run.splits?.manifest.id === manifest.id ? run.splits : await materialize(manifest, input.dataDir === undefined ? {} : { dataDir: input.dataDir });
-    const resolved = resolveConfig({ ...input, objective }, from, splits.source.flip, model.arch);
+    const resolved = resolveConfig({ ...input, objective }, from, splits.source, model.arch);
     const config: FinetuneRunConfig = input.objectiveModule === undefined ? resolved : { ...resolved, objectiveModule: resolve(input.objectiveModule) };
     const objectiveLabel = plugin?.name ?? config.objective;
     if (run.resume) assertSameRun(run.out, config);

@@ -42,6 +42,7 @@ import { validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
+import { assertModelFitsSource, isTextSource } from "./text-source.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
 export interface PretrainInput extends ProfileOptions {
@@ -181,7 +182,8 @@ export interface PretrainOutcome {
 }
 
 function profileOf(input: PretrainInput): ProfileParams {
-  return resolveProfile(input.profile ?? "supervised", input); // reads only the profile's own keys
+  const profile = input.profile ?? (isTextSource(input.source ?? "mnist") ? "natural" : "supervised");
+  return resolveProfile(profile, input); // reads only the profile's own keys
 }
 
 /** An existing RUN_DIR/manifest.json is reused only when it is the dataset asked for. */
@@ -222,6 +224,9 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
   // FixMatch has its own recipe (lr 0.03, FixMatch cosine, EMA 0.999, weak augmentation): its defaults apply.
   const fm = isFixMatch(method);
   const d = fm ? { ...DEFAULT_PRETRAIN_CONFIG, ...DEFAULT_FIXMATCH_CONFIG, augment: "weak" as const } : DEFAULT_PRETRAIN_CONFIG;
+  const text = isTextSource(splits.source.name);
+  const model = input.model ?? (text ? "text-bag" : "mlp");
+  assertModelFitsSource(splits.source.name, model, input.augment ?? d.augment);
   if (fm && splits.unlabeled.indices.length === 0) {
     throw new SelmixError("INVALID_ARGUMENT", `--method ${method} needs unlabelled data: use --profile semi-supervised (or cifar100, stl10)`);
   }
@@ -234,7 +239,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     ...(profile.rhoU === null ? {} : { m1: profile.m1, rhoU: profile.rhoU }),
     valPerClass: profile.valPerClass,
     balancedTest: profile.balancedTest,
-    model: input.model ?? "mlp",
+    model,
     method,
     ...(fm
       ? {
@@ -264,7 +269,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     augment: input.augment ?? d.augment,
     flip: input.flip ?? splits.source.flip, // flipped digits change meaning: the source knows
     seed: input.seed ?? d.seed,
-    ...workersKey(input.workers ?? defaultWorkerCount(input.model ?? "mlp")),
+    ...workersKey(input.workers ?? defaultWorkerCount(model)),
   };
 }
 

@@ -126,3 +126,27 @@ export function writeCifarFiles(dir: string, variant: "cifar10" | "cifar100", op
   }
   return dir;
 }
+
+/** One hand-written synset of a `data.noun` fixture: category file number, lemmas, pointers and gloss. */
+export interface FixtureSynset {
+  readonly lexFile: number;
+  readonly words: readonly string[];
+  readonly pointers?: readonly string[];
+  readonly gloss: string;
+}
+
+/**
+ * A `data.noun` file in WordNet's format: two license lines (two leading spaces), then one line per synset whose
+ * offset is its byte offset, `w_cnt` in hex, `p_cnt` in three digits, each pointer `symbol offset pos src/tgt`.
+ */
+export function wordnetNounFile(synsets: readonly FixtureSynset[]): string {
+  let text = "  1 This is a test fixture in the format of WordNet 3.0's data.noun.  \n  2 Written for the tests of @selmix/datasets.  \n";
+  for (const s of synsets) {
+    const words = s.words.map((w, i) => `${w} ${i % 16}`).join(" ");
+    const pointers = s.pointers ?? [];
+    const lex = String(s.lexFile).padStart(2, "0");
+    const rest = ` ${lex} n ${s.words.length.toString(16).padStart(2, "0")} ${words} ${String(pointers.length).padStart(3, "0")}${pointers.map((p) => ` ${p}`).join("")} | ${s.gloss}  \n`;
+    text += String(text.length).padStart(8, "0") + rest;
+  }
+  return text;
+}

@@ -58,15 +58,16 @@ export interface GradientWorkersOptions {
 
 /**
  * Default worker count of a one-run command for `arch`: every core on the wasm and cpu backends (single-threaded in
- * Node); 1 on the native TensorFlow backends, which use every core already, and for the MLP, whose step (about
- * 5 ms at batch 64) is shorter than a round trip of its weights and gradients to the workers.
+ * Node); 1 on the native TensorFlow backends, which use every core already, for the MLP, whose step (about
+ * 5 ms at batch 64) is shorter than a round trip of its weights and gradients to the workers, and for `text-bag`,
+ * whose 4 MiB embedding would make that round trip every step.
  *
  * @example
  * {@includeCode ../examples.test.ts#defaultWorkerCount}
  */
 export function defaultWorkerCount(arch: ModelArch): number {
   const backend = activeBackend();
-  if (backend === "tensorflow" || backend === "tensorflow-gpu" || arch === "mlp") return 1;
+  if (backend === "tensorflow" || backend === "tensorflow-gpu" || arch === "mlp" || arch === "text-bag") return 1;
   return Math.max(1, availableParallelism());
 }
 
