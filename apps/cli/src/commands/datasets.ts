@@ -10,22 +10,16 @@ import {
   writeManifest,
 } from "@selmix/datasets";
 import type { Command } from "commander";
-import { action, parseInteger, parseNumber, printJson } from "../run.ts";
+import { action, parseInteger, printJson } from "../run.ts";
 import { requireOutDir } from "../training/run-dir.ts";
+import { type SplitFlags, withSplitOptions } from "../training/split-options.ts";
 import { isTextSource } from "../training/text-source.ts";
 
-interface BuildFlags {
+interface BuildFlags extends SplitFlags {
   source: string;
   profile?: string;
   out: string;
   seed: number;
-  n1?: number;
-  rho?: number;
-  rhoL?: number;
-  m1?: number;
-  rhoU?: number;
-  valPerClass?: number;
-  balancedTest?: boolean;
   dataDir?: string;
   strictChecksums?: boolean;
   json?: boolean;
@@ -67,20 +61,14 @@ function printReport(report: FileReport, indent = ""): void {
 export function registerDatasetsCommand(program: Command): void {
   const datasets = program.command("datasets").description("long-tailed dataset splits (manifests) and data file checks");
 
-  datasets
+  const build = datasets
     .command("build")
     .description("draw a long-tailed profile from a source and write DIR/manifest.json")
     .requiredOption("--source <name>", "(required) mnist | fashion-mnist | cifar10 | cifar100 | stl10 | wordnet-nouns | wordnet-nouns-lemmas")
     .requiredOption("--out <dir>", "(required) output folder (manifest.json is written there atomically)")
     .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10 | natural (default: natural for text sources, else supervised)")
-    .option("--seed <n>", "random seed", parseInteger, 0)
-    .option("--n1 <n>", "labelled images of class 0, the largest (default: from --profile)", parseInteger)
-    .option("--rho <x>", "labelled imbalance ratio: class 0 count / last class count (alias of --rho-l; default: from --profile)", parseNumber)
-    .option("--rho-l <x>", "labelled imbalance ratio (default: from --profile)", parseNumber)
-    .option("--m1 <n>", "unlabelled images of class 0 (semi-supervised, cifar100; default: from --profile)", parseInteger)
-    .option("--rho-u <x>", "unlabelled imbalance ratio: 100, 1 (uniform), 0.01 (inverted) (default: from --profile)", parseNumber)
-    .option("--val-per-class <n>", "balanced validation images per class (default: from --profile)", parseInteger)
-    .option("--balanced-test", "subsample the test split to the smallest class")
+    .option("--seed <n>", "random seed", parseInteger, 0);
+  withSplitOptions(build)
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--strict-checksums", "fail (CHECKSUM_MISMATCH) instead of warning when the data differ from the known SHA-256")
     .option("--json", "print the manifest (without index lists) as JSON")

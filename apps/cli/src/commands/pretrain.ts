@@ -6,6 +6,7 @@ import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES, WORKERS_HELP } from "../training/common.ts";
 import { metricColumns } from "../training/metric-table.ts";
 import { type PretrainOutcome, parsePretrainInput, runPretrain } from "../training/pretrain-run.ts";
+import { withSplitOptions } from "../training/split-options.ts";
 
 /** `--fill`: a byte or one of the named fills. */
 function parseFill(value: string): number | "border" | "mean" {
@@ -33,20 +34,14 @@ function printSummary(outcome: PretrainOutcome, out: string, backend: string, se
 
 /** `selmix pretrain`: ERM or logit-adjusted pre-training on a long-tailed split, resumable. */
 export function registerPretrainCommand(program: Command): void {
-  program
+  const pretrain = program
     .command("pretrain")
     .description("pre-train a model (ERM, logit-adjusted, FixMatch or FixMatch-LA) on a long-tailed split; RUN_DIR/best.ckpt is the result")
     .requiredOption("--out <dir>", "(required) run directory (config.json, manifest.json, last.ckpt, best.ckpt, metrics.json)")
     .option("--config <file>", "JSON config file (keys as the long flags in camelCase); flags override it")
     .option("--source <name>", "mnist | fashion-mnist | cifar10 | cifar100 | stl10 | wordnet-nouns (glosses) | wordnet-nouns-lemmas (lemmas + glosses) (default: mnist)")
-    .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10 | natural (the source's own imbalance, --n1 caps every class) (default: natural for text sources, else supervised)")
-    .option("--n1 <n>", "labelled images of class 0, the largest (default: from --profile)", parseInteger)
-    .option("--rho <x>", "labelled imbalance ratio: class 0 count / last class count (alias of --rho-l; default: from --profile)", parseNumber)
-    .option("--rho-l <x>", "labelled imbalance ratio (default: from --profile)", parseNumber)
-    .option("--m1 <n>", "unlabelled images of class 0 (semi-supervised, cifar100; default: from --profile)", parseInteger)
-    .option("--rho-u <x>", "unlabelled imbalance ratio: 100, 1 (uniform), 0.01 (inverted) (default: from --profile)", parseNumber)
-    .option("--val-per-class <n>", "balanced validation images per class (default: from --profile)", parseInteger)
-    .option("--balanced-test", "subsample the test split to the smallest class")
+    .option("--profile <name>", "supervised | semi-supervised | cifar100 | stl10 | natural (the source's own imbalance, --n1 caps every class) (default: natural for text sources, else supervised)");
+  withSplitOptions(pretrain)
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--no-strict-counts", "accept data files with fewer records than the official ones (subsets; the manifest records their hashes)")
     .option("--model <arch>", `${MODEL_ARCHS.join(" | ")} (default: text-bag for text sources, else mlp)`)
