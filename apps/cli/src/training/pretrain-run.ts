@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SelmixError } from "@selmix/core";
 import {
-  type AugmentFill,
   createManifest,
   loadManifest,
   loadSource,
@@ -35,7 +34,6 @@ import {
   type ScheduleName,
   type SelectionMetric,
   UNLABELED_PRIORS,
-  type UnlabeledPrior,
 } from "@selmix/trainers";
 import { z } from "zod";
 import { validateOptions } from "../config-file.ts";
@@ -45,7 +43,7 @@ import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
 import { assertModelFitsSource, isTextSource } from "./text-source.ts";
 
 /** Options of `selmix pretrain` from a `--config` file and the flags (every key optional; flags win). */
-export interface PretrainInput extends ProfileOptions {
+export interface PretrainInput extends ProfileOptions, Partial<FixMatchOptions> {
   readonly command?: "pretrain";
   readonly source?: SourceName;
   readonly profile?: ProfileName;
@@ -54,15 +52,6 @@ export interface PretrainInput extends ProfileOptions {
   readonly strictCounts?: boolean;
   readonly model?: ModelArch;
   readonly method?: PretrainMethod;
-  readonly mu?: number;
-  readonly threshold?: number;
-  readonly lambdaU?: number;
-  readonly emaWarmup?: boolean;
-  readonly unlabeledPrior?: UnlabeledPrior;
-  readonly padding?: number;
-  readonly fill?: AugmentFill;
-  readonly randAugmentOps?: number;
-  readonly randAugmentMagnitude?: number | "random";
   readonly initFrom?: string;
   readonly steps?: number;
   readonly batchSize?: number;
@@ -80,6 +69,15 @@ export interface PretrainInput extends ProfileOptions {
   readonly seed?: number;
   readonly backend?: BackendChoice;
   readonly workers?: number;
+}
+
+/** The FixMatch-only settings of `selmix pretrain` (absent from the config of a supervised run). */
+type FixMatchOptions = Pick<FixMatchConfig, (typeof FIXMATCH_OPTION_KEYS)[number]>;
+const FIXMATCH_OPTION_KEYS = ["mu", "threshold", "lambdaU", "emaWarmup", "unlabeledPrior", "padding", "fill", "randAugmentOps", "randAugmentMagnitude"] as const;
+
+/** Each FixMatch-only setting from `options`, else the trainer's default. */
+function fixMatchOptions(options: Partial<FixMatchOptions>): FixMatchOptions {
+  return Object.fromEntries(FIXMATCH_OPTION_KEYS.map((key) => [key, options[key] ?? DEFAULT_FIXMATCH_CONFIG[key]])) as unknown as FixMatchOptions;
 }
 
 const SCHEDULES: readonly ScheduleName[] = ["cosine", "fixmatch-cosine", "constant"];
@@ -143,20 +141,9 @@ export function parsePretrainInput(value: unknown, origin: string | undefined): 
 }
 
 /** The resolved pre-training config, written to RUN_DIR/config.json (it is also a valid `--config` file). */
-export interface PretrainRunConfig extends Omit<PretrainConfig, "method"> {
+export interface PretrainRunConfig extends Omit<PretrainConfig, "method">, Partial<FixMatchOptions> {
   readonly command: "pretrain";
   readonly method: PretrainMethod;
-  /** FixMatch only: unlabelled ratio, confidence threshold, weight of the unlabelled loss. */
-  readonly mu?: number;
-  readonly threshold?: number;
-  readonly lambdaU?: number;
-  /** FixMatch only: EMA warm-up, unlabelled prior, weak-view padding, strong-view fill and RandAugment(n, m). */
-  readonly emaWarmup?: boolean;
-  readonly unlabeledPrior?: UnlabeledPrior;
-  readonly padding?: number;
-  readonly fill?: AugmentFill;
-  readonly randAugmentOps?: number;
-  readonly randAugmentMagnitude?: number | "random";
   /** Absolute path of the checkpoint whose weights start the training (a warm start) instead of the seeded initialisation. */
   readonly initFrom?: string;
   readonly source: SourceName;
@@ -241,19 +228,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     balancedTest: profile.balancedTest,
     model,
     method,
-    ...(fm
-      ? {
-          mu: input.mu ?? DEFAULT_FIXMATCH_CONFIG.mu,
-          threshold: input.threshold ?? DEFAULT_FIXMATCH_CONFIG.threshold,
-          lambdaU: input.lambdaU ?? DEFAULT_FIXMATCH_CONFIG.lambdaU,
-          emaWarmup: input.emaWarmup ?? DEFAULT_FIXMATCH_CONFIG.emaWarmup,
-          unlabeledPrior: input.unlabeledPrior ?? DEFAULT_FIXMATCH_CONFIG.unlabeledPrior,
-          padding: input.padding ?? DEFAULT_FIXMATCH_CONFIG.padding,
-          fill: input.fill ?? DEFAULT_FIXMATCH_CONFIG.fill,
-          randAugmentOps: input.randAugmentOps ?? DEFAULT_FIXMATCH_CONFIG.randAugmentOps,
-          randAugmentMagnitude: input.randAugmentMagnitude ?? DEFAULT_FIXMATCH_CONFIG.randAugmentMagnitude,
-        }
-      : {}),
+    ...(fm ? fixMatchOptions(input) : {}),
     ...(input.initFrom === undefined ? {} : { initFrom: resolve(input.initFrom) }),
     steps: input.steps ?? d.steps,
     batchSize: input.batchSize ?? d.batchSize,
@@ -282,20 +257,11 @@ function trainerConfig(c: PretrainRunConfig, method: "erm" | "la"): PretrainConf
 /** The FixMatch trainer's part of the run config (FixMatch always uses weak and strong views). */
 function fixMatchConfig(c: PretrainRunConfig, method: "fixmatch" | "fixmatch-la"): FixMatchConfig {
   const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, flip, seed, workers } = c;
-  const d = DEFAULT_FIXMATCH_CONFIG;
   return {
     method,
     steps,
     batchSize,
-    mu: c.mu ?? d.mu,
-    threshold: c.threshold ?? d.threshold,
-    lambdaU: c.lambdaU ?? d.lambdaU,
-    emaWarmup: c.emaWarmup ?? d.emaWarmup,
-    unlabeledPrior: c.unlabeledPrior ?? d.unlabeledPrior,
-    padding: c.padding ?? d.padding,
-    fill: c.fill ?? d.fill,
-    randAugmentOps: c.randAugmentOps ?? d.randAugmentOps,
-    randAugmentMagnitude: c.randAugmentMagnitude ?? d.randAugmentMagnitude,
+    ...fixMatchOptions(c),
     lr,
     momentum,
     nesterov,
