@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { type AugmentFill, type AugmentOptions, classHistogram, type Dataset, imageSize, type Subset, toFloatBatch } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
-import { assertCheckpointMatches, type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
+import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
@@ -15,7 +15,8 @@ import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-
 import type { PretrainIo, PretrainResult } from "./pretrain.ts";
 import type { SelectionMetric } from "./progress.ts";
 import { type ScheduleName, scheduleFactor } from "./schedule.ts";
-import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
+import { resumeFromLast } from "./resume.ts";
+import { runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest, withEvalWeights } from "./selection.ts";
 import { createSgd } from "./sgd.ts";
 
@@ -364,17 +365,7 @@ export async function pretrainFixMatch(
   const identity = runIdentity("fixmatch", config, io.datasetManifestId);
   try {
     if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
-      const ckpt = readCheckpoint(lastPath);
-      const extra = ckpt.metadata.extra as { run?: unknown; fixmatch?: ResumeState } | undefined;
-      assertSameRunIdentity(lastPath, extra?.run, identity);
-      assertCheckpointMatches(ckpt, model);
-      model.setWeights(ckpt.weights);
-      state = { ...extra!.fixmatch!, bestValue: extra!.fixmatch!.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
-      sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
-      ema?.restore(
-        ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")),
-        state.step,
-      );
+      state = resumeFromLast<ResumeState>(lastPath, "fixmatch", identity, model, sgd, ema);
       io.onProgress?.({ kind: "resume", step: state.step, total: config.steps });
     }
   } catch (error) {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createRng, rngFromState, SelmixError } from "@selmix/core";
 import { classHistogram, type Subset, toFloatBatch } from "@selmix/datasets";
 import type { MetricReport } from "@selmix/metrics";
-import { assertCheckpointMatches, type JsonValue, loadCheckpoint, type Model, type NamedArray, readCheckpoint, saveCheckpoint } from "@selmix/models";
+import { type JsonValue, loadCheckpoint, type Model, type NamedArray, saveCheckpoint } from "@selmix/models";
 import { createInstanceBalancedSampler, type InstanceSamplerState } from "@selmix/samplers";
 import * as tf from "@tensorflow/tfjs-core";
 import { createEma } from "./ema.ts";
@@ -14,7 +14,8 @@ import { createSgd } from "./sgd.ts";
 import { imagePart, intPart } from "./parallel/batch-parts.ts";
 import { type GradientWorkers, startGradientWorkers } from "./parallel/gradient-workers.ts";
 import type { ProgressListener, SelectionMetric } from "./progress.ts";
-import { assertSameRunIdentity, runIdentity } from "./run-identity.ts";
+import { resumeFromLast } from "./resume.ts";
+import { runIdentity } from "./run-identity.ts";
 import { validateAndKeepBest } from "./selection.ts";
 
 /** Supervised pre-training settings. */
@@ -182,14 +183,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
   const identity = runIdentity("pretrain", config, io.datasetManifestId);
   if (lastPath !== undefined && (io.resume ?? true) && existsSync(lastPath)) {
     try {
-      const ckpt = readCheckpoint(lastPath);
-      const extra = ckpt.metadata.extra as { run?: unknown; pretrain?: ResumeState } | undefined;
-      assertSameRunIdentity(lastPath, extra?.run, identity);
-      assertCheckpointMatches(ckpt, model);
-      model.setWeights(ckpt.weights);
-      state = { ...extra!.pretrain!, bestValue: extra!.pretrain!.bestValue ?? Number.NEGATIVE_INFINITY }; // JSON wrote -Infinity as null
-      sgd.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("momentum/")));
-      ema?.restore(ckpt.optimizerState.filter((t) => t.name.startsWith("ema/")));
+      state = resumeFromLast<ResumeState>(lastPath, "pretrain", identity, model, sgd, ema);
     } catch (error) {
       sgd.dispose();
       ema?.dispose();
