@@ -44,6 +44,19 @@ const bits = (weights: readonly NamedArray[]): string[] => weights.map((w) => Bu
 const tempDir = (): string => mkdtempSync(join(tmpdir(), "selmix-kill-"));
 const mlp = (): Model => createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
 
+/**
+ * Runs `run` to the end in a fresh folder, then in a second folder killed at each point and resumed: the same result
+ * and byte-identical files.
+ */
+async function expectExactResume<T>(points: readonly KillPoint[], run: (dir: string, onProgress: ProgressListener | undefined) => Promise<T>): Promise<void> {
+  const reference = tempDir();
+  const expected = await run(reference, undefined);
+  const dir = tempDir();
+  const resumed = await runWithKills(points, (onProgress) => run(dir, onProgress));
+  expect(resumed).toEqual(expected);
+  expect(filesOf(dir)).toEqual(filesOf(reference));
+}
+
 beforeAll(async () => {
   await initBackend({ name: "wasm" });
 });
@@ -82,20 +95,15 @@ describe("finetune killed at several points", () => {
         model.dispose();
       }
     };
-    const reference = tempDir();
-    const referenceWeights = await run(reference, undefined);
-    const dir = tempDir();
-    const weights = await runWithKills(
+    await expectExactResume(
       [
         ["step", 30],
         ["refresh", 100],
         ["step", 151],
         ["refresh", 200],
       ],
-      (onProgress) => run(dir, onProgress),
+      run,
     );
-    expect(weights).toEqual(referenceWeights);
-    expect(filesOf(dir)).toEqual(filesOf(reference));
   });
 });
 
@@ -121,10 +129,7 @@ describe("finetuneFeatures killed at several points", () => {
       });
       return [out.head.weight, out.head.bias].map((a) => Buffer.from(a.buffer).toString("hex"));
     };
-    const reference = tempDir();
-    const referenceHead = await run(reference, undefined);
-    const dir = tempDir();
-    const trained = await runWithKills(
+    await expectExactResume(
       [
         ["step", 1],
         ["refresh", 50],
@@ -132,10 +137,8 @@ describe("finetuneFeatures killed at several points", () => {
         ["step", 77],
         ["refresh", 300],
       ],
-      (onProgress) => run(dir, onProgress),
+      run,
     );
-    expect(trained).toEqual(referenceHead);
-    expect(filesOf(dir)).toEqual(filesOf(reference));
   });
 
   test("a state file of other data or settings is a MISMATCH naming the file and what differs", async () => {
@@ -174,20 +177,15 @@ describe("FixMatch pre-training killed at several points", () => {
         model.dispose();
       }
     };
-    const reference = tempDir();
-    const referenceWeights = await run(reference, undefined);
-    const dir = tempDir();
-    const weights = await runWithKills(
+    await expectExactResume(
       [
         ["step", 7],
         ["eval", 20],
         ["step", 25],
         ["eval", 30],
       ],
-      (onProgress) => run(dir, onProgress),
+      run,
     );
-    expect(weights).toEqual(referenceWeights);
-    expect(filesOf(dir)).toEqual(filesOf(reference));
   });
 
   test("resuming another run's last.ckpt is a MISMATCH naming what differs", async () => {
