@@ -48,6 +48,8 @@ export interface PretrainConfig {
   readonly augment: "none" | "weak";
   /** Horizontal flips in the weak augmentation (false for digits). */
   readonly flip: boolean;
+  /** Reflect-padding of the weak augmentation's random crop (absent: 4, the reference; 1 shifts an image by ±1 pixel). */
+  readonly padding?: number;
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
   /**
@@ -135,6 +137,7 @@ function validateConfig(c: PretrainConfig): void {
   if (!(c.ema >= 0 && c.ema < 1)) throw new SelmixError("INVALID_VALUE", `ema must be in [0, 1), got ${c.ema}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
   if (c.workers !== undefined) positiveInt("workers", c.workers);
+  if (c.padding !== undefined && !(Number.isInteger(c.padding) && c.padding >= 0)) throw new SelmixError("INVALID_VALUE", `padding must be an integer >= 0, got ${c.padding}`);
 }
 
 /**
@@ -227,7 +230,7 @@ export async function pretrain(model: Model, train: Subset, validation: Subset, 
       await yieldToEventLoop();
       const idx = sampler.sample(config.batchSize);
       const lr = config.lr * scheduleFactor(config.schedule, step, config.steps);
-      const augment = config.augment === "weak" ? ({ kind: "weak", rng, options: { flip: config.flip } } as const) : ({ kind: "none" } as const);
+      const augment = config.augment === "weak" ? ({ kind: "weak", rng, options: { flip: config.flip, ...(config.padding === undefined ? {} : { padding: config.padding }) } } as const) : ({ kind: "none" } as const);
       const y = Int32Array.from(idx, (i) => labels[i]!);
       if (workers === undefined) {
         const loss = tf.tidy(() => {

@@ -102,6 +102,14 @@ describe("selmix pretrain", () => {
     expectOneLineError(await runCli(["pretrain", "--out", join(dir, "never"), "--method", "adam"]), "USAGE", '--method: must be one of erm, la, fixmatch, fixmatch-la (got "adam")');
   });
 
+  test("--padding without --augment weak is an INVALID_ARGUMENT naming both flags; with it, it is recorded", async () => {
+    expectOneLineError(await runCli(["pretrain", "--out", join(dir, "pad-none"), ...small, "--padding", "1", "--steps", "1"]), "INVALID_ARGUMENT", "--padding is the weak augmentation's: add --augment weak");
+    const out = join(dir, "pad-weak");
+    const r = await runCli(["pretrain", "--out", out, ...small, "--augment", "weak", "--padding", "1", "--steps", "2", "--eval-every", "2"]);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8"))).toMatchObject({ augment: "weak", padding: 1 });
+  });
+
   test("--workers 2 trains on gradient workers, is recorded, and a resume with another count is a MISMATCH", async () => {
     const out = join(dir, "pre-workers");
     const args = ["pretrain", "--out", out, ...small, "--steps", "10", "--eval-every", "10"];

@@ -214,6 +214,9 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
   const text = isTextSource(splits.source.name);
   const model = input.model ?? (text ? "text-bag" : "mlp");
   assertModelFitsSource(splits.source.name, model, input.augment ?? d.augment);
+  if (!fm && input.padding !== undefined && (input.augment ?? d.augment) !== "weak") {
+    throw new SelmixError("INVALID_ARGUMENT", "--padding is the weak augmentation's: add --augment weak (FixMatch always uses it)");
+  }
   if (fm && splits.unlabeled.indices.length === 0) {
     throw new SelmixError("INVALID_ARGUMENT", `--method ${method} needs unlabelled data: use --profile semi-supervised (or cifar100, stl10)`);
   }
@@ -228,7 +231,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
     balancedTest: profile.balancedTest,
     model,
     method,
-    ...(fm ? fixMatchOptions(input) : {}),
+    ...(fm ? fixMatchOptions(input) : input.padding === undefined ? {} : { padding: input.padding }),
     ...(input.initFrom === undefined ? {} : { initFrom: resolve(input.initFrom) }),
     steps: input.steps ?? d.steps,
     batchSize: input.batchSize ?? d.batchSize,
@@ -250,8 +253,26 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
 
 /** The supervised trainer's part of the run config. */
 function trainerConfig(c: PretrainRunConfig, method: "erm" | "la"): PretrainConfig {
-  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed, workers } = c;
-  return { method, steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, seed, ...(workers === undefined ? {} : { workers }) };
+  const { steps, batchSize, lr, momentum, nesterov, weightDecay, schedule, laTau, ema, evalEvery, selectBy, augment, flip, padding, seed, workers } = c;
+  return {
+    method,
+    steps,
+    batchSize,
+    lr,
+    momentum,
+    nesterov,
+    weightDecay,
+    schedule,
+    laTau,
+    ema,
+    evalEvery,
+    selectBy,
+    augment,
+    flip,
+    ...(padding === undefined ? {} : { padding }),
+    seed,
+    ...(workers === undefined ? {} : { workers }),
+  };
 }
 
 /** The FixMatch trainer's part of the run config (FixMatch always uses weak and strong views). */
