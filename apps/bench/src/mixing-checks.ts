@@ -38,18 +38,23 @@ export function mixingChecks(rows: readonly AggregatedRow[]): MixingCheck[] {
 
 const NAMES: Readonly<Record<MixingMode, string>> = { feature: "Feature mixup", "input-mixup": "Input mixup", cutmix: "CutMix", "feature+cutmix": "CutMix + feature mixup" };
 
-/** `a` vs `b`: the gap in points and whether it exceeds the sum of the two standard deviations. */
+/** A gap is real when it exceeds the sum of the two standard deviations. */
+const isReal = (a: Cell, b: Cell): boolean => Math.abs(a.mean - b.mean) > a.std + b.std;
+
+/** `a` vs `b`: the gap in points and whether it is real. */
 function gap(a: Cell, b: Cell): string {
   const d = a.mean - b.mean;
-  const noise = Math.abs(d) <= a.std + b.std ? "within one std of each other" : "a real gap";
-  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)} points (${noise})`;
+  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)} points (${isReal(a, b) ? "a real gap" : "within one std of each other"})`;
 }
+
+/** Whether `a` beats `b`: yes or no for a real gap, else not beyond noise. */
+const beats = (a: Cell, b: Cell): string => (!isReal(a, b) ? "not beyond noise" : a.mean > b.mean ? "yes" : "no");
 
 /** One verdict line per mixing check, for the Markdown. */
 export function describeMixing(c: MixingCheck): string {
   const f = (x: Cell): string => `${x.mean.toFixed(2)} ± ${x.std.toFixed(2)}`;
   const parts = [`${NAMES[c.mode]} (${OBJECTIVE_LABELS[c.objective]}), SelMix pairs ${f(c.selmix)}`];
-  if (c.feature !== undefined) parts.push(`vs feature mixup ${f(c.feature)}: ${gap(c.selmix, c.feature)}, helps: ${c.selmix.mean > c.feature.mean ? "yes" : "no"}`);
-  if (c.uniform !== undefined) parts.push(`vs uniform pairs ${f(c.uniform)}: ${gap(c.selmix, c.uniform)}, SelMix's pairs pay off: ${c.selmix.mean > c.uniform.mean ? "yes" : "no"}`);
+  if (c.feature !== undefined) parts.push(`vs feature mixup ${f(c.feature)}: ${gap(c.selmix, c.feature)}, helps: ${beats(c.selmix, c.feature)}`);
+  if (c.uniform !== undefined) parts.push(`vs uniform pairs ${f(c.uniform)}: ${gap(c.selmix, c.uniform)}, SelMix's pairs pay off: ${beats(c.selmix, c.uniform)}`);
   return parts.join("; ");
 }

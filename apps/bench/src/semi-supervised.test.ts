@@ -36,7 +36,9 @@ describe("semi-supervised jobs", () => {
     const fixmatchLa = jobs.find((j) => j.rows.some((r) => r.id === "fixmatch-la"))!;
     const laLabelled = jobs.find((j) => j.dataset.id === fixmatchLa.dataset.id && j.rows.some((r) => r.id === "la-labelled"))!;
     expect(fixmatchLa.pretrain.kind === "fixmatch" && fixmatchLa.pretrain.warmStart).toEqual(laLabelled.pretrain.config); // one cache entry
-    expect(fixmatchLa.rows.filter((r) => r.candidates !== undefined).every((r) => r.candidates!.every((c) => c.partnerView === "weak" && c.padding === 0))).toBe(true);
+    const fixmatchPadding = fixmatchLa.pretrain.kind === "fixmatch" ? fixmatchLa.pretrain.config.padding : undefined;
+    expect(fixmatchPadding).toBe(1); // the partner pool's weak view is FixMatch's: a ±1-pixel shift on 28x28 images
+    expect(fixmatchLa.rows.filter((r) => r.candidates !== undefined).every((r) => r.candidates!.every((c) => c.partnerView === "weak" && c.padding === fixmatchPadding))).toBe(true);
     // --max-steps caps the warm start like the row it equals
     const limited = buildJobs({ table: "semi-supervised", settings: profileSettings("full"), seeds: 1, sources: ["fashion-mnist"], limits: { maxSteps: 7 } });
     const limitedFm = limited.find((j) => j.rows.some((r) => r.id === "fixmatch-la"))!;
