@@ -4,11 +4,13 @@
  * then stays free to renew the job locks.
  */
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { isSelmixError } from "@selmix/core";
 import { activeBackend, initBackend } from "@selmix/models";
 import { type SandboxedJob, UnrecoverableError } from "bullmq";
 import { PROCESSOR_ENV, type ProcessorSettings, type QueuedJob, type QueueProgress } from "./queue.ts";
+import { rowProgress } from "./row-progress.ts";
 import { runJob } from "./run-job.ts";
 import type { JobResult } from "./types.ts";
 
@@ -47,7 +49,10 @@ export default async function processQueuedJob(queued: SandboxedJob<QueuedJob, J
     await backend;
     const ranBy = { hostname: hostname(), pid: process.pid, workerPid: s.workerPid, backend: activeBackend() ?? "unknown" };
     progress(`running on ${ranBy.hostname} pid ${ranBy.pid} (${ranBy.backend}), attempt ${queued.attemptsStarted ?? queued.attemptsMade + 1}`);
-    const result = await runJob(job, { cacheDir: s.cacheDir, log: progress });
+    // A retried attempt (this machine's process was killed) resumes at the first unfinished row.
+    const rowsDir = join(s.cacheDir, "rows", job.id);
+    const result = await runJob(job, { cacheDir: s.cacheDir, log: progress, rowsDir });
+    rowProgress(rowsDir).clear();
     return { ...result, job: queued.data.job, ranBy };
   } catch (error) {
     if (process.env.SELMIX_DEBUG) console.error(error);

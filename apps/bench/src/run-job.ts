@@ -6,6 +6,7 @@ import { adjustedPredictions, fitPosthoc } from "@selmix/posthoc";
 import { evaluate, type FinetuneConfig, type FinetuneResult, finetune, predict } from "@selmix/trainers";
 import { hashOf } from "./hash.ts";
 import { pretrainCached } from "./pretrain-cache.ts";
+import { rowProgress } from "./row-progress.ts";
 import { mean } from "./stats.ts";
 import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
 
@@ -51,12 +52,16 @@ export interface RunJobOptions {
   /** Where the pre-trained checkpoints are cached. */
   readonly cacheDir: string;
   readonly log?: (message: string) => void;
+  /** Where finished rows are kept ({@link jobRowsDir}), so a killed job resumes at its first unfinished row. */
+  readonly rowsDir?: string;
 }
 
 /**
  * Runs one job: pre-training (or the cached checkpoint), then every row: the pre-trained model itself, or the best
  * (by validation objective) of its fine-tuning candidates, each started from the pre-trained weights. Every row is
- * evaluated on the test set once, after selection.
+ * evaluated on the test set once, after selection. With `rowsDir`, rows finished by an earlier, killed run of the
+ * job are read back instead of run again (each row starts from the pre-trained weights or a saved model, so the
+ * numbers are those of an uninterrupted run).
  */
 export async function runJob(job: Job, options: RunJobOptions): Promise<JobResult> {
   const log = options.log ?? ((): void => {});
@@ -69,11 +74,24 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobResul
   // Chosen models that later (post-hoc) rows start from, kept until the job ends.
   const wanted = new Set(job.rows.flatMap((r) => (r.from === undefined ? [] : [r.from])));
   const kept = new Map<string, { model: Model; result: RowResult }>();
-  for (const row of job.rows) {
+  const progress = rowProgress(options.rowsDir);
+  for (const [index, row] of job.rows.entries()) {
+    const saved = progress.load(index, row);
+    if (saved !== undefined) {
+      const model = wanted.has(row.id) ? freshModel(job, splits) : undefined;
+      if (model === undefined || progress.loadModel(index, row, model)) {
+        log(`${row.id}: finished before this run (kept in ${options.rowsDir})`);
+        rows.push(saved);
+        if (model !== undefined) kept.set(row.id, { model, result: saved });
+        continue;
+      }
+      model.dispose();
+    }
     if (row.posthoc !== undefined) {
       const base = row.from === undefined ? undefined : kept.get(row.from);
       if (row.from !== undefined && base === undefined) throw new Error(`row ${row.id} starts from ${row.from}, which no earlier row of the job produced`);
       rows.push(await runPosthocRow(row, splits, base?.model ?? start, base?.result, { ...common, configHash: pre.hash.slice(0, 16) }, log));
+      progress.save(index, row, rows.at(-1)!);
       continue;
     }
     if (row.candidates === undefined || row.candidates.length === 0) {
@@ -92,10 +110,12 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobResul
         chosen: null,
         effectivePairs: null,
       });
+      progress.save(index, row, rows.at(-1)!);
       continue;
     }
     const done = await runFinetuneRow(job, row, splits, pre.path, common, log, wanted.has(row.id));
     rows.push(done.result);
+    progress.save(index, row, done.result, done.model);
     if (done.model !== undefined) kept.set(row.id, { model: done.model, result: done.result });
   }
   for (const k of kept.values()) k.model.dispose();

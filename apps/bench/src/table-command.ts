@@ -18,6 +18,7 @@ import { checkRedis, redactedQueueUrl } from "./queue.ts";
 import { runJobsOnQueue } from "./queue-coordinator.ts";
 import { updateReadme } from "./readme.ts";
 import { lockTableResults } from "./results-lock.ts";
+import { jobRowsDir, rowProgress } from "./row-progress.ts";
 import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
 import { tableSvg } from "./svg.ts";
 import type { BenchProfile, Job, JobResult, TableName } from "./types.ts";
@@ -120,8 +121,9 @@ async function runTableLocked(o: TableOptions): Promise<TableDocument> {
     for (const job of jobs) {
       const path = jobResultPath(o.out, job);
       if (existsSync(path)) continue;
-      const result = await runJob(job, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`) });
+      const result = await runJob(job, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`), rowsDir: jobRowsDir(o.out, job) });
       writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
+      rowProgress(jobRowsDir(o.out, job)).clear();
       jobsRun++;
     }
   } else {

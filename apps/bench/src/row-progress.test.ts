@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initBackend } from "@selmix/models";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildJobs } from "./jobs.ts";
+import { profileSettings } from "./profiles.ts";
+import { rowProgress } from "./row-progress.ts";
+import { runJob } from "./run-job.ts";
+import type { Job, RowResult } from "./types.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "selmix-rows-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend({ name: "wasm" });
+});
+
+class Killed extends Error {}
+
+/** The quick profile's LA job on a small MNIST-LT split, 40 steps everywhere: SelMix rows and rows that start from them. */
+function smallLaJob(): Job {
+  const jobs = buildJobs({ table: "supervised", settings: profileSettings("quick"), seeds: 1, sources: ["mnist"] });
+  const la = jobs.find((j) => j.pretrain.config.method === "la")!;
+  return {
+    ...la,
+    dataset: { ...la.dataset, options: { n1: 400, rho: 10, valPerClass: 40 } },
+    pretrain: la.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...la.pretrain.config, steps: 40, evalEvery: 40 } } : la.pretrain,
+    rows: la.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
+  };
+}
+
+/** A row's numbers and choices; time and the cache flag differ between runs. */
+const numbers = ({ seconds: _s, cached: _c, ...rest }: RowResult): Omit<RowResult, "seconds" | "cached"> => rest;
+
+describe("a bench job killed between rows", () => {
+  it("resumes at its first unfinished row, with the numbers of an uninterrupted run", async () => {
+    const job = smallLaJob();
+    const cacheDir = join(dir, "cache");
+    const reference = await runJob(job, { cacheDir, rowsDir: join(dir, "reference-rows") });
+    const rowsDir = join(dir, "rows");
+    // killed in the first resampling row: the SelMix rows that the SelMix + post-hoc rows start from are done
+    const killAt = job.rows.findIndex((r) => r.id.startsWith("la+resampling:"));
+    expect(killAt).toBeGreaterThan(0);
+    expect(job.rows.slice(killAt).some((r) => r.from !== undefined)).toBe(true);
+    await expect(
+      runJob(job, {
+        cacheDir,
+        rowsDir,
+        log: (m) => {
+          if (m.startsWith(job.rows[killAt]!.id)) throw new Killed();
+        },
+      }),
+    ).rejects.toBeInstanceOf(Killed);
+    expect(readdirSync(rowsDir).filter((f) => f.endsWith(".json"))).toHaveLength(killAt);
+    const resumedLog: string[] = [];
+    const resumed = await runJob(job, { cacheDir, rowsDir, log: (m) => resumedLog.push(m) });
+    expect(resumedLog.filter((m) => m.includes("finished before this run"))).toHaveLength(killAt);
+    expect(resumed.rows.map(numbers)).toEqual(reference.rows.map(numbers));
+    rowProgress(rowsDir).clear();
+    expect(existsSync(rowsDir)).toBe(false);
+  });
+});
