@@ -210,9 +210,6 @@ export function describeWin(w: WinCheck): string {
 export function describeUnlabelled(c: UnlabelledDataCheck): string {
   const f = (x: Cell): string => `${x.mean.toFixed(2)} ± ${x.std.toFixed(2)}`;
   const sign = c.gain >= 0 ? "+" : "−";
-  const noise = c.withinNoise ? " (within one std of each other)" : "";
-  return (
-    `FixMatch-LA vs LA (labelled only), test mean recall: ${f(c.semiSupervised)} vs ${f(c.labelledOnly)}, ` +
-    `${sign}${Math.abs(c.gain).toFixed(2)} points: the unlabelled data ${c.beats ? "pays off, yes" : "does not pay off, no"}${noise}`
-  );
+  const verdict = c.withinNoise ? "not beyond noise (within one std of each other)" : c.beats ? "yes" : "no";
+  return `FixMatch-LA vs LA (labelled only), test mean recall: ${f(c.semiSupervised)} vs ${f(c.labelledOnly)}, ${sign}${Math.abs(c.gain).toFixed(2)} points; the unlabelled data pays off: ${verdict}`;
 }

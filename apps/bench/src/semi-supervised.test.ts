@@ -100,11 +100,13 @@ describe("semi-supervised verdicts", () => {
     expect(win!.unlabelled).toMatchObject({ beats: true, withinNoise: false });
     expect(win!.unlabelled!.gain).toBeCloseTo(3, 9);
     expect(describeUnlabelled(win!.unlabelled!)).toBe(
-      "FixMatch-LA vs LA (labelled only), test mean recall: 83.00 ± 0.00 vs 80.00 ± 0.00, +3.00 points: the unlabelled data pays off, yes",
+      "FixMatch-LA vs LA (labelled only), test mean recall: 83.00 ± 0.00 vs 80.00 ± 0.00, +3.00 points; the unlabelled data pays off: yes",
     );
     const [loss] = aggregate("semi-supervised", [dataset], results(0.78, 0.5));
     expect(loss!.unlabelled!.beats).toBe(false);
-    expect(describeUnlabelled(loss!.unlabelled!)).toContain("−2.00 points: the unlabelled data does not pay off, no");
+    expect(describeUnlabelled(loss!.unlabelled!)).toContain("−2.00 points; the unlabelled data pays off: no");
+    const [close] = aggregate("semi-supervised", [dataset], results(0.8, 0.5));
+    expect(describeUnlabelled({ ...close!.unlabelled!, withinNoise: true })).toContain("the unlabelled data pays off: not beyond noise (within one std of each other)");
   });
 
   it("judges each SelMix row against every row, the labelled-only ones included", () => {
