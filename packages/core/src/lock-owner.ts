@@ -7,8 +7,11 @@ import { join } from "node:path";
  * Apps add their own fields (the CLI: the command).
  */
 export interface LockOwner {
+  /** Process id of the holder. */
   readonly pid: number;
+  /** Host name of the holder's machine (a pid says nothing about another machine's processes). */
   readonly host: string;
+  /** The app's own fields. */
   readonly [field: string]: unknown;
 }
 
