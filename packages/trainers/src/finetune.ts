@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createRng, type Rng, rngFromState } from "@selmix/core";
-import { type Subset, toFloatBatch } from "@selmix/datasets";
+import type { Subset, toFloatBatch } from "@selmix/datasets";
 import { type ClassPrior, createObjective, type Objective, type ObjectiveName, type ObjectiveOptions } from "@selmix/metrics";
 import {
   assertCheckpointMatches,
@@ -30,7 +30,6 @@ import {
 import { arrayHeadLearner } from "./head-learner.ts";
 import { type MixingMode, type MixLabel, mixesFeatures, mixImages } from "./input-mixing.ts";
 import type { LinearHead } from "./linear-head.ts";
-import { crossEntropy } from "./losses.ts";
 import { imagePart, intPart, scalarPart } from "./parallel/batch-parts.ts";
 import type { BatchPart } from "./parallel/protocol.ts";
 import { batchTensors, mixupLoss } from "./parallel/shard-step.ts";
@@ -295,17 +294,21 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
     config.augment === "weak" ? { kind: "weak", rng: rng(), options: { flip: config.flip, padding: config.padding } } : { kind: "none" };
   const mixing = config.mixing ?? "feature";
   const weighted = config.mixLabel === "weighted";
-  /** A step of the input modes or the weighted label: images mixed here (same bytes for the workers), then the loss. */
-  const inputMixStep = async (first: Int32Array, second: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix: StepMix): Promise<number> => {
+  /**
+   * One step on a batch of pairs: the images (mixed here in the input modes, so the workers get the same bytes),
+   * then the loss of `mixupLoss` (feature mixup unless the input mix replaced it, x₁'s or the weighted label).
+   */
+  const mixStep = async (first: Int32Array, second: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix: StepMix | undefined): Promise<number> => {
     const x1 = imagePart(data.labeled.dataset, first, augment());
     const x2 = imagePart(partner.dataset, second, augment());
-    const mixed = mix.input === undefined ? { images: x1.data as Float32Array, firstShare: new Float64Array(labels.length).fill(1) } : mixImages(mixing, x1.data as Float32Array, x2.data as Float32Array, model.inputShape, mix.input, rng());
+    const input = mix?.input;
+    const mixed = input === undefined ? { images: x1.data as Float32Array, firstShare: new Float64Array(labels.length).fill(1) } : mixImages(mixing, x1.data as Float32Array, x2.data as Float32Array, model.inputShape, input, rng());
     const features = mixesFeatures(mixing);
     const parts: Record<string, BatchPart> = {
       x1: { data: mixed.images, rows: labels.length },
-      labels: intPart(labels),
       ...(features ? { x2, lambdas: scalarPart(lambdas) } : {}),
-      ...(weighted ? { partnerLabels: intPart(mix.partnerLabels), labelWeights: scalarPart(mixed.firstShare.map((s, i) => s * (features ? lambdas[i]! : 1))) } : {}),
+      labels: intPart(labels),
+      ...(weighted ? { partnerLabels: intPart(mix!.partnerLabels), labelWeights: scalarPart(mixed.firstShare.map((s, i) => s * (features ? lambdas[i]! : 1))) } : {}),
     };
     if (workers !== undefined) {
       const { grads, values } = await workers.step(parts);
@@ -337,29 +340,7 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
     async step(firstRows, partnerRows, lambdas, labels, lr, mix) {
       const first = Int32Array.from(firstRows, (r) => data.labeled.indices[r]!);
       const second = Int32Array.from(partnerRows, (r) => partner.indices[r]!);
-      if (mixing !== "feature" || weighted) return inputMixStep(first, second, lambdas, labels, lr, mix!);
-      if (workers !== undefined) {
-        const x1 = imagePart(data.labeled.dataset, first, augment());
-        const x2 = imagePart(partner.dataset, second, augment());
-        const { grads, values } = await workers.step({ x1, x2, lambdas: scalarPart(lambdas), labels: intPart(labels) });
-        sgd.step(grads, lr);
-        return values[0]!;
-      }
-      const loss = tf.tidy(() => {
-        const x1 = toFloatBatch(data.labeled.dataset, first, augment());
-        const x2 = toFloatBatch(partner.dataset, second, augment());
-        const lam = tf.tensor2d(Float32Array.from(lambdas), [lambdas.length, 1]);
-        const y = tf.tensor1d(labels, "int32");
-        const { value, grads } = tf.variableGrads(() => {
-          const z = tf.add(tf.mul(lam, model.features(x1, true)), tf.mul(tf.sub(1, lam), model.features(x2, true))) as tf.Tensor2D;
-          return crossEntropy(model.head(z), y);
-        }, vars);
-        sgd.step(grads, lr);
-        return value;
-      });
-      const v = (await loss.data())[0]!;
-      loss.dispose();
-      return v;
+      return mixStep(first, second, lambdas, labels, lr, mix);
     },
     snapshot: () => model.getWeights(),
     restore: (weights) => model.setWeights(weights),
