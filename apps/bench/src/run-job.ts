@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { writeFileAtomic } from "@selmix/core/node";
 import { createManifest, loadSource, resolveProfile, type Source, type SourceName, type Splits, splitsFromManifest } from "@selmix/datasets";
 import { confusionFromPredictions, createObjective, evaluateMetrics, type MetricReport } from "@selmix/metrics";
 import { activeBackend, createModel, loadCheckpoint, type Model } from "@selmix/models";
@@ -6,7 +7,7 @@ import { adjustedPredictions, fitPosthoc } from "@selmix/posthoc";
 import { evaluate, type FinetuneConfig, type FinetuneResult, finetune, predict } from "@selmix/trainers";
 import { hashOf } from "./hash.ts";
 import { pretrainCached } from "./pretrain-cache.ts";
-import { rowProgress } from "./row-progress.ts";
+import { jobRowsDir, rowProgress } from "./row-progress.ts";
 import { mean } from "./stats.ts";
 import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
 
@@ -243,6 +244,18 @@ async function runPosthocRow(
       ...(row.from === undefined ? {} : { from: row.from }),
     },
   };
+}
+
+/**
+ * Runs `job` into the results folder `outDir`: finished rows kept in {@link jobRowsDir} (a killed run resumes at its
+ * first unfinished row), then the result written atomically to {@link jobResultPath} and the rows folder removed.
+ */
+export async function runJobToFile(job: Job, outDir: string, options: Omit<RunJobOptions, "rowsDir">): Promise<JobResult> {
+  const rowsDir = jobRowsDir(outDir, job);
+  const result = await runJob(job, { ...options, rowsDir });
+  writeFileAtomic(jobResultPath(outDir, job), `${JSON.stringify(result, null, 1)}\n`);
+  rowProgress(rowsDir).clear();
+  return result;
 }
 
 /** `<out>/<profile>/<table>/jobs/<job id>.json`. */

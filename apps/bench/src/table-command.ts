@@ -18,8 +18,7 @@ import { checkRedis, redactedQueueUrl } from "./queue.ts";
 import { runJobsOnQueue } from "./queue-coordinator.ts";
 import { updateReadme } from "./readme.ts";
 import { lockTableResults } from "./results-lock.ts";
-import { jobRowsDir, rowProgress } from "./row-progress.ts";
-import { jobResultPath, runJob, sourceOnce } from "./run-job.ts";
+import { jobResultPath, runJobToFile, sourceOnce } from "./run-job.ts";
 import { tableSvg } from "./svg.ts";
 import type { BenchProfile, Job, JobResult, TableName } from "./types.ts";
 
@@ -119,11 +118,8 @@ async function runTableLocked(o: TableOptions): Promise<TableDocument> {
   } else if (o.workers === 0) {
     await initBackend();
     for (const job of jobs) {
-      const path = jobResultPath(o.out, job);
-      if (existsSync(path)) continue;
-      const result = await runJob(job, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`), rowsDir: jobRowsDir(o.out, job) });
-      writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
-      rowProgress(jobRowsDir(o.out, job)).clear();
+      if (existsSync(jobResultPath(o.out, job))) continue;
+      await runJobToFile(job, o.out, { cacheDir, log: (m) => log(`  ${job.id}: ${m}`) });
       jobsRun++;
     }
   } else {

@@ -3,11 +3,9 @@
  * each job's result JSON atomically before it reports back.
  */
 import { isSelmixError } from "@selmix/core";
-import { writeFileAtomic } from "@selmix/core/node";
 import { initBackend } from "@selmix/models";
 import type { FromWorker, ToWorker } from "./messages.ts";
-import { jobRowsDir, rowProgress } from "./row-progress.ts";
-import { jobResultPath, runJob } from "./run-job.ts";
+import { runJobToFile } from "./run-job.ts";
 
 const send = (m: FromWorker): void => {
   process.send?.(m);
@@ -26,10 +24,7 @@ process.on("message", (message: ToWorker) => {
     try {
       backend ??= initBackend();
       await backend;
-      const progress = rowProgress(jobRowsDir(outDir, job));
-      const result = await runJob(job, { cacheDir, log, rowsDir: jobRowsDir(outDir, job) });
-      writeFileAtomic(jobResultPath(outDir, job), `${JSON.stringify(result, null, 1)}\n`);
-      progress.clear();
+      const result = await runJobToFile(job, outDir, { cacheDir, log });
       send({ type: "done", jobId: job.id, seconds: result.seconds });
     } catch (error) {
       if (process.env.SELMIX_DEBUG) console.error(error);
