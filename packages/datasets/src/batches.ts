@@ -4,6 +4,11 @@ import { type AugmentKind, type AugmentOptions, strongAugment, weakAugment } fro
 import { type Dataset, imageSize } from "./dataset.ts";
 import { bagOfBuckets } from "./text.ts";
 
+/** Augmentation is for images: a text dataset takes `none`. */
+function assertAugmentFits(dataset: Dataset, kind: AugmentKind): void {
+  if (kind !== "none" && dataset.text !== undefined) throw new SelmixError("INVALID_ARGUMENT", `augment "${kind}" is for images; a text dataset takes "none"`);
+}
+
 /** One batch: float images in [0, 1] and int32 labels (-1 for unlabelled images). The caller disposes both. */
 export interface Batch {
   /** `[batch, height, width, channels]`, float32, pixel / 255. */
@@ -54,8 +59,8 @@ export function toFloatBatch(
   augment: { readonly kind: AugmentKind; readonly rng?: Rng; readonly options?: AugmentOptions } = { kind: "none" },
 ): tf.Tensor4D {
   checkIndices(dataset, indices);
+  assertAugmentFits(dataset, augment.kind);
   if (dataset.text !== undefined) {
-    if (augment.kind !== "none") throw new SelmixError("INVALID_ARGUMENT", `augment "${augment.kind}" is for images; a text dataset takes "none"`);
     return tf.tensor4d(bagOfBuckets(dataset.text, indices), [indices.length, 1, dataset.text.buckets, 1], "float32");
   }
   const size = imageSize(dataset);
@@ -127,9 +132,7 @@ export function createBatchIterator(
   if (!(epochs === Number.POSITIVE_INFINITY || (Number.isSafeInteger(epochs) && epochs > 0))) {
     throw new SelmixError("INVALID_VALUE", `epochs must be a positive integer or Infinity, got ${epochs}`);
   }
-  if (augment !== "none" && dataset.text !== undefined) {
-    throw new SelmixError("INVALID_ARGUMENT", `augment "${augment}" is for images; a text dataset takes "none"`);
-  }
+  assertAugmentFits(dataset, augment);
   if (augment !== "none" && options.augmentOptions === undefined) {
     throw new SelmixError("INVALID_ARGUMENT", `augment "${augment}" needs augmentOptions (e.g. { flip: source.flip })`);
   }

@@ -143,7 +143,8 @@ export function wordnetDatasets(synsets: readonly WordnetSynset[], lemmas: boole
   });
   const classNames = order.map((o) => WORDNET_NOUN_CATEGORIES[o.f]!);
   const byClass: { synset: WordnetSynset; key: string }[][] = order.map(() => []);
-  for (const synset of synsets) byClass[labelOfFile[synset.lexFile - FIRST_NOUN_FILE]!]!.push({ synset, key: sha256Hex(new TextEncoder().encode(synset.offset)) });
+  const encoder = new TextEncoder();
+  for (const synset of synsets) byClass[labelOfFile[synset.lexFile - FIRST_NOUN_FILE]!]!.push({ synset, key: sha256Hex(encoder.encode(synset.offset)) });
   const train: WordnetSynset[] = [];
   const test: WordnetSynset[] = [];
   for (const members of byClass) {
