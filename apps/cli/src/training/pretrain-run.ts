@@ -71,7 +71,7 @@ export interface PretrainInput extends ProfileOptions, Partial<FixMatchOptions> 
   readonly workers?: number;
 }
 
-/** The FixMatch-only settings of `selmix pretrain` (absent from the config of a supervised run). */
+/** The FixMatch settings of `selmix pretrain` (absent from a supervised run's config, but for `padding` with `--augment weak`). */
 type FixMatchOptions = Pick<FixMatchConfig, (typeof FIXMATCH_OPTION_KEYS)[number]>;
 const FIXMATCH_OPTION_KEYS = ["mu", "threshold", "lambdaU", "emaWarmup", "unlabeledPrior", "padding", "fill", "randAugmentOps", "randAugmentMagnitude"] as const;
 
