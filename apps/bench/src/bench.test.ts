@@ -15,20 +15,14 @@ import { updateReadme } from "./readme.ts";
 import { std } from "./stats.ts";
 import { runTable } from "./table-command.ts";
 import { SUPERVISED_ROW_IDS } from "./testing/row-ids.ts";
+import { shrinkJobs } from "./testing/shrink-jobs.ts";
 import type { Job } from "./types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "selmix-bench-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The quick profile's jobs, shrunk: 500 labelled images of class 0, 50 validation images per class, 40 steps. */
-function shrink(jobs: Job[]): Job[] {
-  return jobs.map((j) => ({
-    ...j,
-    dataset: { ...j.dataset, options: { n1: 500, rho: 10, valPerClass: 50 } },
-    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 40, evalEvery: 40 } } : j.pretrain,
-    rows: j.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
-  }));
-}
+const shrink = (jobs: Job[]): Job[] => shrinkJobs(jobs, { split: { n1: 500, rho: 10, valPerClass: 50 }, pretrainSteps: 40, finetuneSteps: 40, refreshEvery: 20 });
 
 describe("bench supervised, quick profile (structure, not numbers)", () => {
   it("runs the jobs in-process and writes the table as Markdown, JSON and SVG", async () => {

@@ -13,6 +13,7 @@ import { action } from "./program.ts";
 import { checkRedis, parseFailedReason, parseQueueUrl, QUEUE_NAME, queueConnection, redactedQueueUrl } from "./queue.ts";
 import { jobResultPath } from "./run-job.ts";
 import { runTable } from "./table-command.ts";
+import { shrinkJobs } from "./testing/shrink-jobs.ts";
 import type { Job, JobResult } from "./types.ts";
 
 const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
@@ -107,14 +108,8 @@ const ROWS = new Set(["erm", "la", "la+uniform", "la+selmix:min-recall"]);
  * The quick profile's supervised jobs, shrunk like the smoke test, but with 200 pre-training steps validated (and
  * checkpointed) every 20, so that a worker can be killed while a `last.ckpt` exists.
  */
-function shrink(jobs: Job[]): Job[] {
-  return jobs.map((j) => ({
-    ...j,
-    dataset: { ...j.dataset, options: { n1: 500, rho: 10, valPerClass: 50 } },
-    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 200, evalEvery: 20 } } : j.pretrain,
-    rows: j.rows.filter((r) => ROWS.has(r.id)).map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
-  }));
-}
+const shrink = (jobs: Job[]): Job[] =>
+  shrinkJobs(jobs, { split: { n1: 500, rho: 10, valPerClass: 50 }, pretrainSteps: 200, evalEvery: 20, finetuneSteps: 40, refreshEvery: 20, rows: ROWS });
 
 /** Timing, provenance and run-record fields: everything else must be equal. */
 const EXCLUDED = new Set(["command", "date", "wallSeconds", "computeSeconds", "workers", "runs", "seconds", "cached", "finishedAt", "ranBy"]);

@@ -7,6 +7,7 @@ import { buildJobs } from "./jobs.ts";
 import { profileSettings } from "./profiles.ts";
 import { rowProgress } from "./row-progress.ts";
 import { runJob } from "./run-job.ts";
+import { shrinkJobs } from "./testing/shrink-jobs.ts";
 import type { Job, RowResult } from "./types.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "selmix-rows-"));
@@ -20,13 +21,8 @@ class Killed extends Error {}
 /** The quick profile's LA job on a small MNIST-LT split, 40 steps everywhere: SelMix rows and rows that start from them. */
 function smallLaJob(): Job {
   const jobs = buildJobs({ table: "supervised", settings: profileSettings("quick"), seeds: 1, sources: ["mnist"] });
-  const la = jobs.find((j) => j.pretrain.config.method === "la")!;
-  return {
-    ...la,
-    dataset: { ...la.dataset, options: { n1: 400, rho: 10, valPerClass: 40 } },
-    pretrain: la.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...la.pretrain.config, steps: 40, evalEvery: 40 } } : la.pretrain,
-    rows: la.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 40, refreshEvery: 20 })) })),
-  };
+  const small = shrinkJobs(jobs, { split: { n1: 400, rho: 10, valPerClass: 40 }, pretrainSteps: 40, finetuneSteps: 40, refreshEvery: 20 });
+  return small.find((j) => j.pretrain.config.method === "la")!;
 }
 
 /** A row's numbers and choices; time and the cache flag differ between runs. */

@@ -6,20 +6,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { TABLE_OBJECTIVES } from "./profiles.ts";
 import { runTable } from "./table-command.ts";
 import { SUPERVISED_ROW_IDS } from "./testing/row-ids.ts";
+import { shrinkJobs } from "./testing/shrink-jobs.ts";
 import type { Job } from "./types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "selmix-bench-text-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The quick text jobs, shrunk: at most 60 labelled glosses per category, 5 for validation, 20 steps. */
-function shrink(jobs: Job[]): Job[] {
-  return jobs.map((j) => ({
-    ...j,
-    dataset: { ...j.dataset, options: { n1: 60, valPerClass: 5 } },
-    pretrain: j.pretrain.kind === "supervised" ? { kind: "supervised", config: { ...j.pretrain.config, steps: 20, evalEvery: 20 } } : j.pretrain,
-    rows: j.rows.map((r) => (r.candidates === undefined ? r : { ...r, candidates: r.candidates.map((c) => ({ ...c, steps: 20, refreshEvery: 10 })) })),
-  }));
-}
+const shrink = (jobs: Job[]): Job[] => shrinkJobs(jobs, { split: { n1: 60, valPerClass: 5 }, pretrainSteps: 20, finetuneSteps: 20, refreshEvery: 10 });
 
 const real = existsSync(join(DEBIAN_WORDNET_DIR, "data.noun"));
 if (!real) console.warn(`skipping the text table test: ${DEBIAN_WORDNET_DIR}/data.noun is missing (apt-get install -y wordnet-base)`);
