@@ -100,11 +100,17 @@ function supervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number, t
 
 function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: number): Job[] {
   const s = o.settings;
-  const start = (method: "fixmatch" | "fixmatch-la"): PretrainSpec => ({
-    kind: "fixmatch",
-    config: s.fixmatch(method, dataset.source, seed),
-    ...(s.fixmatchWarmStart ? { warmStart: s.labelledOnly(method === "fixmatch" ? "erm" : "la", dataset.source, seed) } : {}),
-  });
+  const start = (method: "fixmatch" | "fixmatch-la"): PretrainSpec => {
+    const config = s.fixmatch(method, dataset.source, seed);
+    // Plain FixMatch has no prior to assume; FixMatch-LA tries the profile's alternatives.
+    const priors = method === "fixmatch-la" ? s.fixmatchPriorAlternatives.filter((p) => p !== config.unlabeledPrior) : [];
+    return {
+      kind: "fixmatch",
+      config,
+      ...(s.fixmatchWarmStart ? { warmStart: s.labelledOnly(method === "fixmatch" ? "erm" : "la", dataset.source, seed) } : {}),
+      ...(priors.length === 0 ? {} : { alternatives: priors.map((unlabeledPrior) => ({ ...config, unlabeledPrior })) }),
+    };
+  };
   const fm = makeJob("semi-supervised", s, dataset, seed, start("fixmatch"), [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);
   // The partner pool is pseudo-labelled on the weak view FixMatch trained with (flips and crop padding of the source).
   const weak = s.fixmatch("fixmatch-la", dataset.source, seed);

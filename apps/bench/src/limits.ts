@@ -42,7 +42,8 @@ export function limitPretrain(p: PretrainSpec, limits: TableLimits): PretrainSpe
   if (p.kind === "supervised") return { kind: "supervised", config: capped(p.config, "evalEvery", max) };
   // The warm start is capped like the labelled-only row it equals, so both keep one cache entry.
   const warm = p.warmStart === undefined ? {} : { warmStart: capped(p.warmStart, "evalEvery", max) };
-  return { kind: "fixmatch", config: capped(p.config, "evalEvery", max), ...warm };
+  const alternatives = p.alternatives === undefined ? {} : { alternatives: p.alternatives.map((a) => capped(a, "evalEvery", max)) };
+  return { kind: "fixmatch", config: capped(p.config, "evalEvery", max), ...warm, ...alternatives };
 }
 
 /** The rows with every fine-tune's steps capped and the prior set. */

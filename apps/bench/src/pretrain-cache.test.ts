@@ -78,3 +78,26 @@ test("the labelled-only runs of one seed share their data id across unlabelled s
   for (const m of models) m.dispose();
   expect([first.cached, second.cached, second.hash]).toEqual([false, true, first.hash]);
 });
+
+test("a FixMatch start with alternatives trains each as its own entry and keeps the best on validation", async () => {
+  const splits = await jobSplits(job);
+  const base = { ...DEFAULT_FIXMATCH_CONFIG, steps: 5, evalEvery: 5, batchSize: 16, mu: 1, padding: 0, method: "fixmatch-la" as const, unlabeledPrior: "estimated" as const, seed: 5 };
+  const withAlternatives: Job = { ...job, id: "alternatives", pretrain: { kind: "fixmatch", config: base, warmStart, alternatives: [{ ...base, unlabeledPrior: "uniform" }] } };
+  const logs: string[] = [];
+  const model = createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+  const chosen = await pretrainCached(withAlternatives, splits, model, cache, (m) => logs.push(m));
+  const choice = chosen.choice!;
+  expect(choice.candidates.map((c) => c.unlabeledPrior)).toEqual(["estimated", "uniform"]);
+  const scores = choice.candidates.map((c) => c.validation);
+  expect(scores[choice.chosen]).toBe(Math.max(...scores));
+  // The model left behind is the chosen candidate, which is also what each single-config job finds in the cache.
+  const single: Job = { ...withAlternatives, pretrain: { kind: "fixmatch", config: choice.chosen === 0 ? base : { ...base, unlabeledPrior: "uniform" }, warmStart } };
+  const again = createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
+  const alone = await pretrainCached(single, splits, again, cache, () => {});
+  expect([alone.cached, alone.hash]).toEqual([true, chosen.hash]);
+  const weights = (m: typeof model): number[] => m.getWeights().flatMap((w) => Array.from(w.values));
+  expect(weights(model)).toEqual(weights(again));
+  model.dispose();
+  again.dispose();
+  expect(logs.filter((l) => l.startsWith("FixMatch candidate"))).toHaveLength(2);
+});

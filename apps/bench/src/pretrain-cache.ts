@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { Manifest, Splits } from "@selmix/datasets";
 import { loadCheckpoint, type Model, saveCheckpoint } from "@selmix/models";
-import { pretrain, pretrainFixMatch } from "@selmix/trainers";
+import { evaluate, pretrain, pretrainFixMatch, reportMetric } from "@selmix/trainers";
 import { withCacheEntryLock } from "./results-lock.ts";
 import { hashOf } from "./hash.ts";
-import type { Job } from "./types.ts";
+import type { Job, StartChoice } from "./types.ts";
 
 /** A pre-trained checkpoint of the cache. */
 export interface CachedPretrain {
@@ -17,6 +17,8 @@ export interface CachedPretrain {
   readonly seconds: number;
   readonly bestStep: number;
   readonly cached: boolean;
+  /** Set when the job's FixMatch start had alternatives: the one chosen on validation (its path and hash above). */
+  readonly choice?: StartChoice;
 }
 
 interface Sidecar {
@@ -54,6 +56,7 @@ export async function pretrainCached(
   cacheDir: string,
   log: (message: string) => void,
 ): Promise<CachedPretrain> {
+  if (job.pretrain.kind === "fixmatch" && (job.pretrain.alternatives?.length ?? 0) > 0) return bestOfAlternatives(job, splits, model, cacheDir, log);
   const dataId = pretrainDataId(job, splits.manifest);
   const { hash, key } = pretrainKey(job, dataId);
   const path = join(cacheDir, `pretrain-${hash}.ckpt`);
@@ -66,6 +69,35 @@ export async function pretrainCached(
   };
   // Checked again under the lock: a process we waited for has made the entry.
   return fromCache() ?? withCacheEntryLock(cacheDir, `pretrain-${hash}`, log, async () => fromCache() ?? train(job, splits, model, cacheDir, log, { hash, key, path, sidecarPath, dataId }));
+}
+
+/**
+ * Trains (or loads) each FixMatch candidate of the job (`config`, then `alternatives`) as a job of its own, scores
+ * each on the validation split by its `selectBy` and leaves the best in `model` (ties: the first). Seconds add up over
+ * the candidates, the shared warm start counted once.
+ */
+async function bestOfAlternatives(job: Job, splits: Splits, model: Model, cacheDir: string, log: (message: string) => void): Promise<CachedPretrain> {
+  if (job.pretrain.kind !== "fixmatch") throw new Error("only a FixMatch pre-training has alternatives");
+  const { alternatives = [], ...single } = job.pretrain;
+  const configs = [single.config, ...alternatives];
+  const scored: { readonly pre: CachedPretrain; readonly validation: number }[] = [];
+  for (const config of configs) {
+    const pre = await pretrainCached({ ...job, pretrain: { ...single, config } }, splits, model, cacheDir, log);
+    const { metrics } = await evaluate(model, splits.validation.dataset, splits.validation.indices);
+    scored.push({ pre, validation: reportMetric(metrics, config.selectBy) });
+    log(`FixMatch candidate (unlabelled prior ${config.unlabeledPrior}): validation ${config.selectBy} ${scored.at(-1)!.validation.toFixed(4)}`);
+  }
+  // Each candidate's seconds include the shared warm start: count it once.
+  const warm = single.warmStart === undefined ? undefined : await pretrainCached({ ...job, pretrain: { kind: "supervised", config: single.warmStart } }, splits, model, cacheDir, log);
+  const chosen = scored.reduce((best, s, i) => (s.validation > scored[best]!.validation ? i : best), 0);
+  const best = scored[chosen]!.pre;
+  loadCheckpoint(best.path, model);
+  return {
+    ...best,
+    seconds: scored.reduce((sum, s) => sum + s.pre.seconds, 0) - (scored.length - 1) * (warm?.seconds ?? 0),
+    cached: scored.every((s) => s.pre.cached),
+    choice: { candidates: scored.map((s, i) => ({ unlabeledPrior: configs[i]!.unlabeledPrior, validation: s.validation })), chosen },
+  };
 }
 
 interface Entry {

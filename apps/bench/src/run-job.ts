@@ -110,6 +110,7 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobResul
         cached: pre.cached,
         chosen: null,
         effectivePairs: null,
+        ...(pre.choice === undefined ? {} : { startChoice: pre.choice }),
       });
       progress.save(index, row, rows.at(-1)!);
       continue;

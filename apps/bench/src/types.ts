@@ -1,7 +1,7 @@
 import type { ProfileName, ProfileOptions, SourceName } from "@selmix/datasets";
 import type { MetricReport, ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
-import type { FinetuneConfig, FixMatchConfig, PretrainConfig } from "@selmix/trainers";
+import type { FinetuneConfig, FixMatchConfig, PretrainConfig, UnlabeledPrior } from "@selmix/trainers";
 
 /** The tables the bench produces. */
 export type TableName = "supervised" | "semi-supervised" | "ablations" | "text";
@@ -34,7 +34,20 @@ export type PretrainSpec =
       readonly config: FixMatchConfig;
       /** Labelled-only pre-training whose weights start FixMatch (a CPU-budget warm start; cached on its own). */
       readonly warmStart?: PretrainConfig;
+      /**
+       * Further FixMatch configs trained from the same start, each cached on its own; the one with the best
+       * validation value (its `selectBy`) is the job's pre-trained model ({@link StartChoice}).
+       */
+      readonly alternatives?: readonly FixMatchConfig[];
     };
+
+/** Which FixMatch candidate of a job with `alternatives` won on validation, and what each scored there. */
+export interface StartChoice {
+  /** In order: `config`, then `alternatives`; each with the unlabelled prior it assumed (where they differ). */
+  readonly candidates: readonly { readonly unlabeledPrior: UnlabeledPrior; readonly validation: number }[];
+  /** Index into `candidates` of the one kept. */
+  readonly chosen: number;
+}
 
 /**
  * One row of a table produced by a job. Without `candidates` the row is the pre-trained model itself; with them it
@@ -109,6 +122,8 @@ export interface RowResult {
   readonly chosen: ChosenSettings | null;
   /** exp(entropy) of the pair distribution: at the first refresh, and the mean over refreshes. */
   readonly effectivePairs: { readonly first: number; readonly mean: number } | null;
+  /** The pre-trained row of a job whose FixMatch start had alternatives: which one won on validation. */
+  readonly startChoice?: StartChoice;
   /** A post-hoc row: the fitted offsets, and the validation objective without and with them. */
   readonly posthoc?: { readonly objective: ObjectiveName; readonly offsets: number[]; readonly validationBefore: number; readonly validationAfter: number; readonly from?: string };
 }
