@@ -5,19 +5,13 @@ import type { Command } from "commander";
 import { parseMatrix, parseVector, toRowArrays } from "../matrix-json.ts";
 import { action, parseNumber, printJson, readJsonFile } from "../run.ts";
 import { formatTable } from "../table.ts";
-import { objectiveOptionsFrom } from "../training/selmix-options.ts";
+import { type ObjectiveFlags, objectiveOptionsFrom, withObjectiveOptions } from "../training/selmix-options.ts";
 
-interface GainCliOptions {
+interface GainCliOptions extends ObjectiveFlags {
   readonly state: string;
   readonly objective: string;
   readonly temperature: number;
   readonly lambdaMin: number;
-  readonly rate?: number;
-  readonly memory?: number;
-  readonly headFraction?: number;
-  readonly coverageAlpha?: number;
-  readonly coverageTau?: number;
-  readonly lambdaMax?: number;
   readonly targetTerm: string;
   readonly prior: string;
   readonly scale: string;
@@ -34,7 +28,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 
 /** `selmix gain`: the gain matrix and sampling distribution of a saved validation state. */
 export function registerGainCommand(program: Command): void {
-  program
+  const gain = program
     .command("gain")
     .description(
       'gain matrix and pair-sampling distribution from a JSON state {"confusion": KxK, "prototypes": Kxd, "head": {"weights": Kxd, "bias": K}, "multipliers"?: K}',
@@ -42,13 +36,8 @@ export function registerGainCommand(program: Command): void {
     .requiredOption("--state <file>", "(required) JSON state file, e.g. apps/cli/examples/state.json")
     .requiredOption("--objective <name>", `(required) one of ${OBJECTIVE_NAMES.join(", ")}`)
     .option("--temperature <t>", "softmax temperature T of the sampling distribution", parseNumber, 0.1)
-    .option("--lambda-min <l>", "mixup lambda ~ U(l, 1); the gain uses its mean", parseNumber, 0.6)
-    .option("--rate <omega>", "min-recall objectives: how sharply the class weights focus on the worst class, weights = softmax(-omega * recall) (default: 50)", parseNumber)
-    .option("--memory <beta>", "min-recall objectives: how much of the previous refresh's class weights carries over, in [0, 1]; 0 = none (default: 0)", parseNumber)
-    .option("--head-fraction <f>", "min-head-tail-recall: fraction of classes (by index) that are head (default: 0.9)", parseNumber)
-    .option("--coverage-alpha <a>", "coverage objectives: every class must be predicted at least alpha/K of the time (default: 0.95)", parseNumber)
-    .option("--coverage-tau <tau>", "coverage objectives: how fast the penalty weight of a class grows as its coverage falls below alpha/K (default: 0.01)", parseNumber)
-    .option("--lambda-max <l>", "coverage objectives: cap on the penalty weight of a class that is predicted too rarely (default: 100)", parseNumber)
+    .option("--lambda-min <l>", "mixup lambda ~ U(l, 1); the gain uses its mean", parseNumber, 0.6);
+  withObjectiveOptions(gain)
     .option("--target-term <t>", "reference (z_i.z_q) | exact (mixed prototype)", "reference")
     .option("--prior <p>", "uniform (1/prior = K, as the reference) | validation (row sums)", "uniform")
     .option("--scale <s>", "absolute (G/T) | spread (G/(T*std G), scale-free)", "absolute")
