@@ -2,7 +2,7 @@ import type { ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
 import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
 import { type CompetitorCheck, competitorChecks } from "./competitors.ts";
-import { OBJECTIVE_LABELS } from "./labels.ts";
+import { FIRST_POOL_LABELS, OBJECTIVE_LABELS } from "./labels.ts";
 import { type MixingCheck, mixingChecks } from "./mixing-checks.ts";
 import { PUBLISHED, type PublishedRow } from "./published.ts";
 import { mean, std } from "./stats.ts";
@@ -32,6 +32,8 @@ export interface AggregatedRow {
   readonly effectivePairs: Cell | null;
   /** How often each gain variant was chosen on the validation set, e.g. `reference ×2, paper ×1`. */
   readonly chosen: string | null;
+  /** How often each x₁ pool won on validation, e.g. `labelled + unlabelled ×2, labelled ×1`; null without a choice. */
+  readonly firstPoolChosen: string | null;
   /** How often each unlabelled prior won FixMatch-LA's start on validation, e.g. `estimated ×2, uniform ×1`. */
   readonly startChosen: string | null;
   /** Every seed's result, with model, steps, seed and config hash. */
@@ -112,6 +114,7 @@ function aggregateRow(rs: readonly RowResult[]): AggregatedRow {
     seconds: cellOf(sorted.map((r) => r.seconds)),
     effectivePairs: pairs.length === 0 ? null : cellOf(pairs),
     chosen: tally(sorted.map((r) => r.chosen?.gainVariant)),
+    firstPoolChosen: tally(sorted.map((r) => (r.chosen?.firstPool === undefined ? undefined : FIRST_POOL_LABELS[r.chosen.firstPool]))),
     startChosen: tally(sorted.map((r) => (r.startChoice === undefined ? undefined : r.startChoice.candidates[r.startChoice.chosen]?.unlabeledPrior))),
     perSeed: sorted,
   };

@@ -1,4 +1,5 @@
 import type { ObjectiveName } from "@selmix/metrics";
+import type { FirstPool } from "@selmix/trainers";
 
 /** Short human names of the objectives. */
 export const OBJECTIVE_LABELS: Readonly<Record<ObjectiveName, string>> = {
@@ -9,4 +10,10 @@ export const OBJECTIVE_LABELS: Readonly<Record<ObjectiveName, string>> = {
   "h-mean": "H-mean",
   "mean-recall-min-coverage": "mean recall s.t. min coverage",
   "h-mean-min-coverage": "H-mean s.t. min coverage",
+};
+
+/** x₁'s pools as the tables name them. */
+export const FIRST_POOL_LABELS: Readonly<Record<FirstPool, string>> = {
+  labeled: "labelled",
+  "labeled+unlabeled": "labelled + unlabelled",
 };

@@ -22,8 +22,9 @@ function provenance(r: AggregatedRow): string {
   const base = r.finetuneSteps === null ? `${r.pretrainSteps}` : `${r.pretrainSteps} + ${r.finetuneSteps} ${r.perSeed[0]?.chosen?.mode ?? ""}`.trim();
   const steps = r.perSeed[0]?.posthoc === undefined ? base : `${base} + post-hoc offsets`;
   const chosen = r.chosen === null || !r.id.includes("selmix") ? "" : `; gain ${r.chosen}`;
+  const pool = r.firstPoolChosen === null ? "" : `; x₁ from ${r.firstPoolChosen}`;
   const prior = r.startChosen === null ? "" : `; unlabelled prior ${r.startChosen}`;
-  return `${r.model} · ${steps} · seeds ${r.seeds.join(",")}${chosen}${prior}`;
+  return `${r.model} · ${steps} · seeds ${r.seeds.join(",")}${chosen}${pool}${prior}`;
 }
 
 function groupOf(doc: TableDocument, r: AggregatedRow): string {

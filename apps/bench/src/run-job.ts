@@ -11,6 +11,8 @@ import { jobRowsDir, rowProgress } from "./row-progress.ts";
 import { mean } from "./stats.ts";
 import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
 
+const poolOf = (c: FinetuneConfig): NonNullable<FinetuneConfig["firstPool"]> => c.firstPool ?? "labeled";
+
 const sources = new Map<string, Promise<Source>>();
 
 /** Loads a source once per process (every job of a worker on the same data shares it). */
@@ -159,7 +161,7 @@ async function runFinetuneRow(
     const dt = (performance.now() - t0) / 1000;
     seconds += dt;
     stepsRun += result.stepsRun;
-    log(`${row.id} (${config.gainVariant}, ${config.policy}, ${config.mode}): validation ${result.selectedObjective.toFixed(4)} in ${dt.toFixed(1)} s`);
+    log(`${row.id} (${config.gainVariant}, ${config.policy}, ${config.mode}, x1 from ${poolOf(config)}): validation ${result.selectedObjective.toFixed(4)} in ${dt.toFixed(1)} s`);
     if (best === undefined || result.selectedObjective > best.result.selectedObjective) {
       best?.model.dispose();
       best = { config, model, result };
@@ -192,6 +194,7 @@ async function runFinetuneRow(
       temperatureScale: c.temperatureScale,
       lr: c.lr,
       objective: c.objective,
+      ...(new Set(row.candidates!.map(poolOf)).size > 1 ? { firstPool: poolOf(c) } : {}),
     },
     effectivePairs: pairs.length === 0 ? null : { first: pairs[0]!, mean: mean(pairs) },
   };

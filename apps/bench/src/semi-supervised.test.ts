@@ -50,6 +50,20 @@ describe("semi-supervised jobs", () => {
     expect(paper.every((j) => j.pretrain.kind !== "fixmatch" || j.pretrain.warmStart === undefined)).toBe(true);
   });
 
+  it("try x1 from the labelled split and from labelled + unlabelled in the semi-supervised SelMix and resampling rows (CPU profiles only)", () => {
+    const pools = (r: { candidates?: readonly { firstPool?: string }[] }): string[] => (r.candidates ?? []).map((c) => c.firstPool ?? "labeled");
+    for (const profile of ["quick", "full"] as const) {
+      const semi = buildJobs({ table: "semi-supervised", settings: profileSettings(profile), seeds: 1, sources: ["fashion-mnist"] });
+      const rows = semi.flatMap((j) => j.rows).filter((r) => /\+(selmix|resampling):/.test(r.id));
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(pools(r)).toEqual(["labeled", "labeled+unlabeled"]);
+      const supervised = buildJobs({ table: "supervised", settings: profileSettings(profile), seeds: 1, sources: ["fashion-mnist"] });
+      for (const r of supervised.flatMap((j) => j.rows)) expect(pools(r).every((p) => p === "labeled")).toBe(true);
+    }
+    const paper = buildJobs({ table: "semi-supervised", settings: profileSettings("paper"), seeds: 1, sources: ["cifar10"] });
+    for (const r of paper.flatMap((j) => j.rows)) expect(pools(r).every((p) => p === "labeled")).toBe(true); // the reference's
+  });
+
   it("try the uniform prior beside the estimated one for FixMatch-LA in the full profile (plain FixMatch has no prior)", () => {
     const jobs = buildJobs({ table: "semi-supervised", settings: profileSettings("full"), seeds: 1, sources: ["fashion-mnist"] });
     const starts = (id: string) => jobs.filter((j) => j.rows[0]!.id === id).map((j) => j.pretrain);
@@ -180,5 +194,21 @@ describe("semi-supervised verdicts", () => {
     expect(md).toContain("- FixMatch-LA vs LA (labelled only), test mean recall: 83.00 ± 0.00 vs 80.00 ± 0.00");
     expect(md).toContain("(every row, the labelled-only baselines included)");
     expect(md).toContain("| LA (labelled only) |");
+  });
+
+  it("names the x1 pool that validation chose, per seed, in the SelMix row's provenance", () => {
+    const pools = ["labeled+unlabeled", "labeled"] as const;
+    const chosen = results(0.83, 0.45).map((r, seed) => ({
+      ...r,
+      rows: r.rows.map((x) =>
+        x.objective === undefined
+          ? x
+          : { ...x, chosen: { mode: "head-only", policy: "selmix", gainVariant: "reference", temperature: 0.5, temperatureScale: "spread", lr: 0.01, objective: "min-recall", firstPool: pools[seed] } } as RowResult,
+      ),
+    }));
+    const [t] = aggregate("semi-supervised", [dataset], chosen);
+    const selmix = t!.rows.find((r) => r.id === "fixmatch-la+selmix:min-recall")!;
+    expect(selmix.firstPoolChosen).toBe("labelled + unlabelled ×1, labelled ×1");
+    expect(t!.rows.find((r) => r.id === "fixmatch-la")!.firstPoolChosen).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import type { ProfileName, ProfileOptions, SourceName } from "@selmix/datasets";
 import type { MetricReport, ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
-import type { FinetuneConfig, FixMatchConfig, PretrainConfig, UnlabeledPrior } from "@selmix/trainers";
+import type { FinetuneConfig, FirstPool, FixMatchConfig, PretrainConfig, UnlabeledPrior } from "@selmix/trainers";
 
 /** The tables the bench produces. */
 export type TableName = "supervised" | "semi-supervised" | "ablations" | "text";
@@ -94,6 +94,8 @@ export interface ChosenSettings {
   readonly temperatureScale: FinetuneConfig["temperatureScale"];
   readonly lr: number;
   readonly objective: ObjectiveName;
+  /** x₁'s pool, when the row's candidates offered more than one. */
+  readonly firstPool?: FirstPool;
 }
 
 /** One cell source: a row of one seed, with everything that produced it. */

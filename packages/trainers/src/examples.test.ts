@@ -28,6 +28,7 @@ import {
   headPredict,
   headSgdStep,
   logPriorAdjustment,
+  FIRST_POOLS,
   MIX_LABELS,
   MIXING_MODES,
   mixedCrossEntropy,
@@ -326,6 +327,14 @@ test("MIXING_MODES", () => {
   const inputModes = MIXING_MODES.filter((m) => m !== "feature"); // need full-network fine-tuning
   //#endregion MIXING_MODES
   expect(inputModes).toEqual(["input-mixup", "cutmix", "feature+cutmix"]);
+});
+
+test("FIRST_POOLS", () => {
+  //#region FIRST_POOLS
+  // semi-supervised: x1 also from the unlabelled pool, under the pseudo-labels its partners are drawn by
+  const config = { ...defaultFinetuneConfig("min-recall", "head-only"), firstPool: FIRST_POOLS[1] } as const;
+  //#endregion FIRST_POOLS
+  expect(config.firstPool).toBe("labeled+unlabeled");
 });
 
 test("MIX_LABELS", () => {

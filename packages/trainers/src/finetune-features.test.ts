@@ -113,6 +113,25 @@ describe("finetuneFeatures", () => {
     expect(maxFirst).toBeGreaterThan(200); // first rows index the labelled set (545 rows)
   });
 
+  test("x1 from labelled + unlabelled: unlabelled rows follow the labelled ones, under the head's pseudo-labels", async () => {
+    const unlabeled = { features: clusters(Array(K).fill(40), 4).features };
+    const n = data.labeled.labels.length;
+    let fromPool = 0;
+    const start = biasedHead();
+    await finetuneFeatures({ ...data, unlabeled }, start, { ...config, steps: 1, firstPool: "labeled+unlabeled" }, {
+      onPairs: (_, pairs) => {
+        const pseudo = headPredict({ numClasses: K, dim: D, weight: Float64Array.from(start.weight), bias: Float64Array.from(start.bias) }, unlabeled.features).predicted;
+        pairs.first.forEach((r, b) => {
+          expect(r).toBeLessThan(n + 200);
+          if (r < n) return expect(pairs.firstClass[b]).toBe(data.labeled.labels[r]);
+          fromPool++;
+          expect(pairs.firstClass[b]).toBe(pseudo[r - n]);
+        });
+      },
+    });
+    expect(fromPool).toBeGreaterThan(0);
+  });
+
   const withLabels = (split: "labeled" | "validation", labels: Int32Array): FeatureData => ({ ...data, [split]: { ...data[split], labels } });
   test.each<[string, () => [FeatureData, HeadParameters, FinetuneConfig], string, string]>([
     ["full mode", () => [data, biasedHead(), { ...config, mode: "full" }], "INVALID_ARGUMENT", "head-only"],
@@ -126,6 +145,8 @@ describe("finetuneFeatures", () => {
     ],
     ["empty validation", () => [withLabels("validation", new Int32Array(0)), biasedHead(), config], "INVALID_SHAPE", "validation is empty"],
     ["ragged unlabelled pool", () => [{ ...data, unlabeled: { features: new Float32Array(D + 1) } }, biasedHead(), config], "INVALID_SHAPE", "unlabeled.features"],
+    ["x1 from an unlabelled pool that is absent", () => [data, biasedHead(), { ...config, firstPool: "labeled+unlabeled" }], "INVALID_ARGUMENT", "--semi-supervised"],
+    ["an unknown first pool", () => [data, biasedHead(), { ...config, firstPool: "validation" as never }], "INVALID_ARGUMENT", 'unknown first pool "validation"'],
     ["head of another width", () => [data, { ...biasedHead(), weight: new Float32Array(K * (D + 1)) }, config], "INVALID_SHAPE", "head.weight"],
     ["bias of another length", () => [data, { ...biasedHead(), bias: new Float64Array(K + 1) }, config], "INVALID_SHAPE", "head.bias"],
     [

@@ -65,7 +65,10 @@ export interface FinetuneFeaturesIo {
   readonly diagnosticsPath?: string;
   /** A custom (e.g. plug-in) objective instead of `config.objective`. */
   readonly objective?: Objective;
-  /** Sees every batch of pairs (row numbers into the feature arrays) before its step. */
+  /**
+   * Sees every batch of pairs (row numbers into the feature arrays) before its step; with the `labeled+unlabeled`
+   * first pool a first row r ≥ n (the labelled count) is unlabelled row r − n.
+   */
   readonly onPairs?: (step: number, pairs: PairBatch) => void;
 }
 

@@ -3,6 +3,7 @@ import { writeFileAtomic } from "@selmix/core/node";
 import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import { yieldToEventLoop } from "./event-loop.ts";
+import { FIRST_POOLS, firstPool } from "./first-pool.ts";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
 import { MIX_LABELS, MIXING_MODES, stepLambdas } from "./input-mixing.ts";
 import { policyExplores, policyMixes } from "./policies.ts";
@@ -19,7 +20,10 @@ export interface Learner<S> {
   head(): { weight: ArrayLike<number>; bias: ArrayLike<number> };
   /** Pseudo-labels of the unlabelled pool from the current weights (never its true labels). */
   pseudoLabels(): Promise<Int32Array>;
-  /** One SGD step on mixups of the pairs; `lambdas` are the feature mixup's (1 in the input-only modes). */
+  /**
+   * One SGD step on mixups of the pairs; `lambdas` are the feature mixup's (1 in the input-only modes). A first row
+   * r < (labelled rows) is labelled row r, else unlabelled row r − (labelled rows) (the `labeled+unlabeled` pool).
+   */
   step(firstRows: Int32Array, partnerRows: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix?: StepMix): Promise<number>;
   snapshot(): S;
   restore(weights: S): void;
@@ -116,6 +120,9 @@ export function validateFinetuneConfig(c: FinetuneConfig): void {
   if (c.mixLabel !== undefined && !MIX_LABELS.includes(c.mixLabel)) {
     throw new SelmixError("INVALID_ARGUMENT", `unknown mix label "${String(c.mixLabel)}"; expected one of ${MIX_LABELS.join(", ")}`);
   }
+  if (c.firstPool !== undefined && !FIRST_POOLS.includes(c.firstPool)) {
+    throw new SelmixError("INVALID_ARGUMENT", `unknown first pool "${String(c.firstPool)}"; expected one of ${FIRST_POOLS.join(", ")}`);
+  }
 }
 
 /**
@@ -199,9 +206,10 @@ export async function runFinetuneLoop<S>(
       io.onBest?.(step);
     }
     if (step >= config.steps) return true;
-    const partner: Pool =
-      data.unlabeledCount === undefined ? labeledPool : pseudoLabelPool(rowIds(data.unlabeledCount), { classes: await learner.pseudoLabels() });
-    sampler = createPairSampler({ distribution: io.pairDistribution ?? r.distribution, numClasses: k, first: labeledPool, partner, rng, exploration: policyExplores(config.policy) });
+    const pseudo = data.unlabeledCount === undefined ? undefined : await learner.pseudoLabels();
+    const partner: Pool = pseudo === undefined ? labeledPool : pseudoLabelPool(rowIds(pseudo.length), { classes: pseudo });
+    const first = firstPool(config.firstPool ?? "labeled", labeledPool, pseudo);
+    sampler = createPairSampler({ distribution: io.pairDistribution ?? r.distribution, numClasses: k, first, partner, rng, exploration: policyExplores(config.policy) });
     state.maxGainHistory = [...state.maxGainHistory, r.diagnostics.maxGain];
     return config.earlyStop && gainConverged(state.maxGainHistory);
   };

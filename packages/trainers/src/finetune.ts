@@ -27,6 +27,7 @@ import {
   type StepMix,
   validateFinetuneConfig,
 } from "./finetune-loop.ts";
+import { type FirstPool, reachesUnlabeled } from "./first-pool.ts";
 import { arrayHeadLearner } from "./head-learner.ts";
 import { type MixingMode, type MixLabel, mixesFeatures, mixImages } from "./input-mixing.ts";
 import type { LinearHead } from "./linear-head.ts";
@@ -105,6 +106,8 @@ export interface FinetuneConfig {
    * pseudo-labels the weak view of its unlabelled loader); `plain`: the image itself.
    */
   readonly partnerView: "plain" | "weak";
+  /** Where x₁ comes from (absent: `labeled`, the paper); `labeled+unlabeled` needs the unlabelled split. */
+  readonly firstPool?: FirstPool;
   /** Seed of the sampling and augmentation. */
   readonly seed: number;
   /**
@@ -184,7 +187,8 @@ export interface FinetuneIo {
   readonly stopAfterStep?: number;
   /**
    * Sees every batch of pairs before its step. `first`/`partner` are row numbers into `labeled.indices` and into
-   * `unlabeled.indices` (semi-supervised) or `labeled.indices`; `partnerClass` is the partner's (pseudo-)label.
+   * `unlabeled.indices` (semi-supervised) or `labeled.indices`; `partnerClass` is the partner's (pseudo-)label. With
+   * the `labeled+unlabeled` first pool a first row r ≥ n (the labelled count) is unlabelled row r − n.
    */
   readonly onPairs?: (step: number, pairs: PairBatch) => void;
   /**
@@ -277,6 +281,37 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
   };
 }
 
+/**
+ * x₁'s images: labelled row r, or unlabelled row r − n past the n labelled rows (the labeled+unlabeled pool). Runs
+ * of rows from one pool are read in batch order, so the augmentation draws follow the rows whichever pool each is
+ * from (a copy of a dataset gives the same batch).
+ */
+function firstImages(data: FinetuneData, rows: Int32Array, augment: Parameters<typeof toFloatBatch>[2]): BatchPart {
+  const { labeled, unlabeled } = data;
+  const n = labeled.indices.length;
+  if (unlabeled === undefined || !reachesUnlabeled(rows, n)) return imagePart(labeled.dataset, Int32Array.from(rows, (r) => labeled.indices[r]!), augment);
+  const parts: BatchPart[] = [];
+  for (let start = 0; start < rows.length; ) {
+    const fromLabeled = rows[start]! < n;
+    let end = start + 1;
+    while (end < rows.length && rows[end]! < n === fromLabeled) end++;
+    const run = rows.subarray(start, end);
+    parts.push(
+      fromLabeled
+        ? imagePart(labeled.dataset, Int32Array.from(run, (r) => labeled.indices[r]!), augment)
+        : imagePart(unlabeled.dataset, Int32Array.from(run, (r) => unlabeled.indices[r - n]!), augment),
+    );
+    start = end;
+  }
+  const out = new Float32Array(parts.reduce((sum, p) => sum + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return { data: out, rows: rows.length };
+}
+
 async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Array, config: FinetuneConfig, rng: () => Rng): Promise<ModelLearner> {
   model.setBnMode("frozen-stats"); // batch statistics in the step, running statistics never updated, γ/β frozen
   const vars = [...model.paramGroups.head, ...model.paramGroups.backbone];
@@ -298,8 +333,8 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
    * One step on a batch of pairs: the images (mixed here in the input modes, so the workers get the same bytes),
    * then the loss of `mixupLoss` (feature mixup unless the input mix replaced it, x₁'s or the weighted label).
    */
-  const mixStep = async (first: Int32Array, second: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix: StepMix | undefined): Promise<number> => {
-    const x1 = imagePart(data.labeled.dataset, first, augment());
+  const mixStep = async (firstRows: Int32Array, second: Int32Array, lambdas: Float64Array, labels: Int32Array, lr: number, mix: StepMix | undefined): Promise<number> => {
+    const x1 = firstImages(data, firstRows, augment());
     const x2 = imagePart(partner.dataset, second, augment());
     const input = mix?.input;
     const mixed = input === undefined ? { images: x1.data as Float32Array, firstShare: new Float64Array(labels.length).fill(1) } : mixImages(mixing, x1.data as Float32Array, x2.data as Float32Array, model.inputShape, input, rng());
@@ -338,9 +373,8 @@ async function fullLearner(model: Model, data: FinetuneData, valLabels: Int32Arr
       return (await predict(model, data.unlabeled!.dataset, data.unlabeled!.indices, { augment: partnerAugment(config) })).predicted;
     },
     async step(firstRows, partnerRows, lambdas, labels, lr, mix) {
-      const first = Int32Array.from(firstRows, (r) => data.labeled.indices[r]!);
       const second = Int32Array.from(partnerRows, (r) => partner.indices[r]!);
-      return mixStep(first, second, lambdas, labels, lr, mix);
+      return mixStep(firstRows, second, lambdas, labels, lr, mix);
     },
     snapshot: () => model.getWeights(),
     restore: (weights) => model.setWeights(weights),

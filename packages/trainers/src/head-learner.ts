@@ -1,3 +1,4 @@
+import { reachesUnlabeled } from "./first-pool.ts";
 import type { Learner } from "./finetune-loop.ts";
 import { headPredict, headSgdStep, type LinearHead } from "./linear-head.ts";
 
@@ -22,6 +23,17 @@ export interface HeadSnapshot {
  */
 export function arrayHeadLearner(head: LinearHead, features: HeadFeatures, weightDecay: number): Learner<HeadSnapshot> {
   const partner = features.unlabeled ?? features.labeled;
+  const labeledRows = features.labeled.length / head.dim;
+  let labeledThenUnlabeled: Float32Array | undefined; // x₁'s features for the labeled+unlabeled pool, built at first use
+  const firstFeatures = (rows: Int32Array): Float32Array => {
+    if (features.unlabeled === undefined || !reachesUnlabeled(rows, labeledRows)) return features.labeled;
+    if (labeledThenUnlabeled === undefined) {
+      labeledThenUnlabeled = new Float32Array(features.labeled.length + features.unlabeled.length);
+      labeledThenUnlabeled.set(features.labeled);
+      labeledThenUnlabeled.set(features.unlabeled, features.labeled.length);
+    }
+    return labeledThenUnlabeled;
+  };
   return {
     async view() {
       const { probabilities, predicted } = headPredict(head, features.validation);
@@ -32,7 +44,7 @@ export function arrayHeadLearner(head: LinearHead, features: HeadFeatures, weigh
       return headPredict(head, features.unlabeled ?? new Float32Array(0)).predicted;
     },
     async step(firstRows, partnerRows, lambdas, labels, lr) {
-      return headSgdStep(head, features.labeled, firstRows, partner, partnerRows, lambdas, labels, lr, weightDecay);
+      return headSgdStep(head, firstFeatures(firstRows), firstRows, partner, partnerRows, lambdas, labels, lr, weightDecay);
     },
     snapshot: () => ({ weight: Float64Array.from(head.weight), bias: Float64Array.from(head.bias) }),
     restore(weights) {

@@ -4,6 +4,8 @@ export { evaluate, predict } from "./evaluate.ts";
 export type { Evaluation, Predictions } from "./evaluate.ts";
 export { defaultFinetuneConfig, finetune } from "./finetune.ts";
 export type { FinetuneConfig, FinetuneData, FinetuneIo, FinetuneResult } from "./finetune.ts";
+export { FIRST_POOLS } from "./first-pool.ts";
+export type { FirstPool } from "./first-pool.ts";
 export { headPredict, headSgdStep } from "./linear-head.ts";
 export type { LinearHead } from "./linear-head.ts";
 export { crossEntropy, logPriorAdjustment, mixedCrossEntropy } from "./losses.ts";

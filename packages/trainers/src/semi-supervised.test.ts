@@ -77,6 +77,8 @@ describe("SelMix semi-supervised: the true labels of unlabelled data are never r
   for (const [mode, config] of [
     ["full", full],
     ["head-only", headOnly],
+    ["full, x1 from labelled + unlabelled", { ...full, firstPool: "labeled+unlabeled" }],
+    ["head-only, x1 from labelled + unlabelled", { ...headOnly, firstPool: "labeled+unlabeled" }],
   ] as const) {
     test(`${mode}: poisoned or unreadable labels give the identical run`, async () => {
       const base = await run(data.unlabeled, config);
@@ -93,12 +95,16 @@ describe("SelMix semi-supervised: the true labels of unlabelled data are never r
 });
 
 describe("SelMix semi-supervised: partners by pseudo-label", () => {
-  test.each(["weak", "plain"] as const)("partners are unlabelled-pool rows whose class is the current model's prediction (%s view), refreshed at every refresh", async (view) => {
+  test.each([
+    ["weak", "labeled"],
+    ["plain", "labeled"],
+    ["weak", "labeled+unlabeled"],
+  ] as const)("partners are unlabelled-pool rows whose class is the current model's prediction (%s view, x1 from %s), refreshed at every refresh", async (view, firstPool) => {
     const model = mlp();
     model.setWeights(start);
     const batches: { step: number; pairs: PairBatch }[] = [];
     const atRefresh = new Map<number, NamedArray[]>();
-    const config = { ...full, partnerView: view, flip: true };
+    const config: FinetuneConfig = { ...full, partnerView: view, flip: true, firstPool };
     await finetune(model, { labeled: data.labeled, validation: data.validation, unlabeled: data.unlabeled }, config, {
       onPairs: (step, pairs) => {
         // full mode: the refresh has just run on exactly these live weights
@@ -113,6 +119,7 @@ describe("SelMix semi-supervised: partners by pseudo-label", () => {
     const trueLabel = (row: number): number => data.unlabeled.dataset.labels[data.unlabeled.indices[row]!]!;
     let differFromTruth = 0;
     let viewChanged = 0;
+    let firstFromPool = 0;
     const pseudoByRefresh: Int32Array[] = [];
     for (const [refreshStep, weights] of atRefresh) {
       const m = mlp();
@@ -131,21 +138,31 @@ describe("SelMix semi-supervised: partners by pseudo-label", () => {
           expect(pairs.partnerClass[b]).toBe(predicted[row]);
           if (trueLabel(row) !== predicted[row]) differFromTruth++;
           const first = pairs.first[b]!;
-          expect(first >= 0 && first < labeledRows).toBe(true);
-          expect(pairs.firstClass[b]).toBe(data.labeled.dataset.labels[data.labeled.indices[first]!]);
+          if (first >= labeledRows) {
+            // x1 from the unlabelled pool: under the same pseudo-label as the partners, never its true label
+            expect(firstPool).toBe("labeled+unlabeled");
+            expect(first < labeledRows + u).toBe(true);
+            expect(pairs.firstClass[b]).toBe(predicted[first - labeledRows]);
+            firstFromPool++;
+          } else {
+            expect(first >= 0).toBe(true);
+            expect(pairs.firstClass[b]).toBe(data.labeled.dataset.labels[data.labeled.indices[first]!]);
+          }
         }
       }
     }
     // The partner classes are pseudo-labels, not the truth: some of them are wrong, and they moved between refreshes.
     expect(differFromTruth).toBeGreaterThan(0);
+    // the pool outnumbers the labelled split: most x1 come from it when it may
+    if (firstPool === "labeled+unlabeled") expect(firstFromPool).toBeGreaterThan(0);
     if (view === "weak") expect(viewChanged).toBeGreaterThan(0); // the weak view (flips, crops) is not the image
     else expect(viewChanged).toBe(0);
     expect(sameWeights(atRefresh.get(0)!, atRefresh.get(10)!)).toBe(false);
     expect(pseudoByRefresh[0]!.some((c, i) => c !== pseudoByRefresh[1]![i])).toBe(true);
   });
 
-  test("a semi-supervised fine-tune killed mid-way resumes with the same weights and diagnostics", async () => {
-    const config: FinetuneConfig = { ...full, refreshEvery: 5 };
+  test.each(["labeled", "labeled+unlabeled"] as const)("a semi-supervised fine-tune (x1 from %s) killed mid-way resumes with the same weights and diagnostics", async (firstPool) => {
+    const config: FinetuneConfig = { ...full, refreshEvery: 5, firstPool };
     const a = tempDir();
     const uninterrupted = await run(data.unlabeled, config, { checkpointDir: a, diagnosticsPath: join(a, "diag.jsonl") });
     const b = tempDir();

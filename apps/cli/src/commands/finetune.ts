@@ -1,5 +1,5 @@
 import { OBJECTIVE_NAMES } from "@selmix/metrics";
-import { MIX_LABELS, MIXING_MODES, PAIR_POLICIES } from "@selmix/trainers";
+import { FIRST_POOLS, MIX_LABELS, MIXING_MODES, PAIR_POLICIES } from "@selmix/trainers";
 import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
@@ -18,7 +18,7 @@ function printSummary(outcome: FinetuneOutcome, out: string, backend: string, se
     { title: "after", report: outcome.after },
   ];
   process.stdout.write(
-    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}${c.mixing === undefined ? "" : `, ${c.mixing} mixing`}${c.mixLabel === undefined ? "" : `, ${c.mixLabel} label`}) from ${c.from}, seed ${c.seed}, backend ${backend}${c.workers === undefined ? "" : `, ${c.workers} gradient worker${c.workers === 1 ? "" : "s"}`}\n` +
+    `finetune for ${outcome.objectiveName} (${c.mode}, policy ${c.policy}${c.mixing === undefined ? "" : `, ${c.mixing} mixing`}${c.mixLabel === undefined ? "" : `, ${c.mixLabel} label`}${c.firstPool === undefined ? "" : `, x1 from ${c.firstPool}`}) from ${c.from}, seed ${c.seed}, backend ${backend}${c.workers === undefined ? "" : `, ${c.workers} gradient worker${c.workers === 1 ? "" : "s"}`}\n` +
       `${r.stepsRun} of ${c.steps} steps, selected step ${r.selectedStep} (validation ${outcome.objectiveName} ${r.selectedObjective.toFixed(4)})\n\n` +
       `test set, before = pre-trained start, after = fine-tuned\n${metricColumns(columns)}\n${recallColumns(columns)}\n` +
       `run dir ${out}: config.json manifest.json best.ckpt last.ckpt diagnostics.jsonl metrics.json report.svg\n` +
@@ -62,7 +62,11 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--no-select-best", "keep the last weights instead of the best validation objective")
     .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode on images, none on text)")
     .option("--padding <n>", "reflect-padding of the weak view's random crop, 0 = flips only (default: 4)", parseInteger)
-    .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)");
+    .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)")
+    .option(
+      "--first-pool <p>",
+      `${FIRST_POOLS.join(" | ")}: x1 from the labelled split (the paper) or, semi-supervised, also from the unlabelled split under the partners' pseudo-labels (default: labeled)`,
+    );
   withObjectiveOptions(command)
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--seed <n>", "seed of the pair sampling and mixup (default: 0)", parseInteger)

@@ -23,6 +23,17 @@ describe("semi-supervised runs", () => {
     expect(b.exitCode).toBe(0);
     expect(JSON.parse(readFileSync(join(ft, "config.json"), "utf8")).semiSupervised).toBe(true);
     expect(existsSync(join(ft, "diagnostics.jsonl"))).toBe(true);
+
+    // x1 from the unlabelled split too: recorded in config.json; without --semi-supervised a one-line coded error
+    const pooled = join(dir, "selmix-pooled");
+    const c = await runCli(["finetune", "--from", pre, "--out", pooled, "--objective", "min-recall", "--mode", "head-only", "--steps", "60", "--semi-supervised", "--first-pool", "labeled+unlabeled", "--json"]);
+    expect(c.stderr).toBe("");
+    expect(c.exitCode).toBe(0);
+    expect(JSON.parse(c.stdout).config.firstPool).toBe("labeled+unlabeled");
+    expect(JSON.parse(readFileSync(join(pooled, "config.json"), "utf8")).firstPool).toBe("labeled+unlabeled");
+    const bad = await runCli(["finetune", "--from", pre, "--out", join(dir, "selmix-bad"), "--objective", "min-recall", "--first-pool", "labeled+unlabeled"]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toBe("selmix: INVALID_ARGUMENT: --first-pool labeled+unlabeled draws x1 from the unlabelled split too: add --semi-supervised\n");
   });
 
   test("the FixMatch switches reach config.json, and --init-from warm-starts from another run's weights", async () => {

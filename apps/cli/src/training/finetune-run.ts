@@ -9,7 +9,9 @@ import {
   defaultFinetuneConfig,
   defaultWorkerCount,
   evaluate,
+  FIRST_POOLS,
   type FinetuneConfig,
+  type FirstPool,
   type FinetuneData,
   type FinetuneResult,
   finetune,
@@ -61,6 +63,8 @@ export interface FinetuneInput {
   readonly flip?: boolean;
   readonly padding?: number;
   readonly partnerView?: "plain" | "weak";
+  /** Where x₁ comes from; `labeled+unlabeled` needs `semiSupervised`. */
+  readonly firstPool?: FirstPool;
   /** Where a pair is mixed (full mode for anything but `feature`). */
   readonly mixing?: MixingMode;
   /** The label of a mixed sample. */
@@ -93,6 +97,7 @@ const inputSchema = z
     flip: z.boolean(),
     padding: z.int().nonnegative(),
     partnerView: z.enum(["plain", "weak"]),
+    firstPool: z.enum(FIRST_POOLS),
     mixing: z.enum(MIXING_MODES),
     mixLabel: z.enum(MIX_LABELS),
     dataDir: z.string(),
@@ -163,6 +168,15 @@ function mixingKeys(input: FinetuneInput, mode: "full" | "head-only"): { readonl
   return { ...(mixing === "feature" ? {} : { mixing }), ...(mixLabel === "first" ? {} : { mixLabel }) };
 }
 
+/** `firstPool` when it is not the paper's (config.json of a default run stays as before, so its resume still matches). */
+function firstPoolKey(input: FinetuneInput): { readonly firstPool?: FirstPool } {
+  const firstPool = input.firstPool ?? "labeled";
+  if (firstPool !== "labeled" && input.semiSupervised !== true) {
+    throw new SelmixError("INVALID_ARGUMENT", `--first-pool ${firstPool} draws x1 from the unlabelled split too: add --semi-supervised`);
+  }
+  return firstPool === "labeled" ? {} : { firstPool };
+}
+
 function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, source: Source, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
   const text = source.train.text !== undefined;
@@ -197,6 +211,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     flip: input.flip ?? source.flip,
     padding: input.padding ?? d.padding,
     partnerView: input.partnerView ?? d.partnerView,
+    ...firstPoolKey(input),
     seed: input.seed ?? d.seed,
     ...workers,
     ...objectiveOptions,
