@@ -2,6 +2,7 @@ import type { ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
 import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
 import { type CompetitorCheck, competitorChecks } from "./competitors.ts";
+import { isRealGap, perSeedDifferences } from "./gap.ts";
 import { FIRST_POOL_LABELS, OBJECTIVE_LABELS } from "./labels.ts";
 import { type MixingCheck, mixingChecks } from "./mixing-checks.ts";
 import { PUBLISHED, type PublishedRow } from "./published.ts";
@@ -13,6 +14,8 @@ export interface Cell {
   readonly mean: number;
   readonly std: number;
   readonly values: readonly number[];
+  /** The seed of each value, for comparisons seed by seed (absent where values do not follow the row's seeds). */
+  readonly seeds?: readonly number[];
 }
 
 /** One row of a table: a method on a dataset, over seeds. */
@@ -86,8 +89,8 @@ export interface DatasetTable {
   readonly numClasses: number;
 }
 
-function cellOf(values: number[]): Cell {
-  return { mean: mean(values), std: std(values), values };
+function cellOf(values: number[], seeds?: readonly number[]): Cell {
+  return { mean: mean(values), std: std(values), values, ...(seeds === undefined ? {} : { seeds }) };
 }
 
 /** `a ×2, b ×1` for the values that occur, in order of first occurrence; null for none. */
@@ -100,13 +103,14 @@ function tally(values: readonly (string | undefined)[]): string | null {
 function aggregateRow(rs: readonly RowResult[]): AggregatedRow {
   const first = rs[0]!;
   const sorted = [...rs].sort((a, b) => a.seed - b.seed);
-  const cells = Object.fromEntries(COLUMNS.map((c) => [c.key, cellOf(sorted.map((r) => columnValue(r, c.key)))])) as Record<ColumnKey, Cell>;
+  const seeds = sorted.map((r) => r.seed);
+  const cells = Object.fromEntries(COLUMNS.map((c) => [c.key, cellOf(sorted.map((r) => columnValue(r, c.key)), seeds)])) as Record<ColumnKey, Cell>;
   const pairs = sorted.map((r) => r.effectivePairs?.first).filter((v): v is number => v !== undefined);
   return {
     id: first.row,
     label: first.label,
     ...(first.objective === undefined ? {} : { objective: first.objective }),
-    seeds: sorted.map((r) => r.seed),
+    seeds,
     model: first.model,
     pretrainSteps: first.pretrainSteps,
     finetuneSteps: first.finetuneSteps,
@@ -148,7 +152,7 @@ function winChecks(rows: readonly AggregatedRow[], k: number): WinCheck[] {
       selmix,
       best: { label: best.label, cell: bestCell },
       wins,
-      withinNoise: feasible && bestCell.mean - selmix.mean <= bestCell.std + selmix.std,
+      withinNoise: feasible && !isRealGap(bestCell, selmix),
       ...(coverage ? { constraint } : {}),
     });
   }
@@ -162,12 +166,7 @@ function unlabelledDataCheck(rows: readonly AggregatedRow[]): UnlabelledDataChec
   const a = semi.cells.meanRecall;
   const b = labelled.cells.meanRecall;
   const gain = a.mean - b.mean;
-  const perSeed = semi.seeds.flatMap((seed, i) => {
-    const j = labelled.seeds.indexOf(seed);
-    return j < 0 ? [] : [a.values[i]! - b.values[j]!];
-  });
-  const spread = perSeed.length > 1 ? std(perSeed) : 0;
-  return { semiSupervised: a, labelledOnly: b, gain, perSeed, beats: gain > 0, withinNoise: Math.abs(gain) <= spread };
+  return { semiSupervised: a, labelledOnly: b, gain, perSeed: perSeedDifferences(a, b) ?? [], beats: gain > 0, withinNoise: !isRealGap(a, b) };
 }
 
 /**
@@ -217,7 +216,7 @@ export function describeWin(w: WinCheck): string {
   const name = OBJECTIVE_LABELS[w.objective];
   const cond = w.constraint === undefined ? "" : ` (${w.constraint})`;
   if (w.wins) return `SelMix (${name}): ${f(w.selmix)}${cond}: best of the table, yes`;
-  const noise = w.withinNoise ? "within one std of each other" : "a real gap";
+  const noise = w.withinNoise ? "within noise" : "a real gap";
   return `SelMix (${name}): ${f(w.selmix)}; best is ${w.best.label} with ${f(w.best.cell)}${cond}: no (${noise})`;
 }
 
@@ -225,7 +224,7 @@ export function describeWin(w: WinCheck): string {
 export function describeUnlabelled(c: UnlabelledDataCheck): string {
   const f = (x: Cell): string => `${x.mean.toFixed(2)} ± ${x.std.toFixed(2)}`;
   const sign = c.gain >= 0 ? "+" : "−";
-  const verdict = c.withinNoise ? "not beyond noise (the per-seed gains vary more than their mean)" : c.beats ? "yes" : "no";
+  const verdict = c.withinNoise ? "not beyond noise (a paired t-test over the seeds)" : c.beats ? "yes" : "no";
   const signed = (x: number): string => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
   const seeds = c.perSeed.length > 1 ? ` (per seed, same labelled split: ${c.perSeed.map(signed).join(", ")}; std ${std(c.perSeed).toFixed(2)})` : "";
   return `FixMatch-LA vs LA (labelled only), test mean recall: ${f(c.semiSupervised)} vs ${f(c.labelledOnly)}, ${sign}${Math.abs(c.gain).toFixed(2)} points${seeds}; the unlabelled data pays off: ${verdict}`;

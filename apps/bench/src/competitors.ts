@@ -1,6 +1,7 @@
 import type { ObjectiveName } from "@selmix/metrics";
 import type { AggregatedRow, Cell } from "./aggregate.ts";
 import { COLUMNS, type ColumnKey, OBJECTIVE_COLUMN } from "./columns.ts";
+import { isRealGap } from "./gap.ts";
 import { OBJECTIVE_LABELS } from "./labels.ts";
 
 /** The four rows compared for one objective from one start. */
@@ -62,12 +63,12 @@ export function competitorChecks(rows: readonly AggregatedRow[], k: number): Com
 
 const f = (c: Cell): string => (c.values.length > 1 ? `${c.mean.toFixed(2)} ± ${c.std.toFixed(2)}` : c.mean.toFixed(2));
 
-/** "better by 1.20 (a real gap)", "worse by 0.30 (within one std)", or the coverage verdict. */
+/** "better by 1.20 (a real gap)", "worse by 0.30 (within noise)", or the coverage verdict. */
 function versus(a: CompetitorEntry, b: CompetitorEntry): string {
   if (a.feasible !== b.feasible) return a.feasible ? "better (only it meets the coverage target)" : "worse (misses the coverage target, the other meets it)";
   const diff = a.cell.mean - b.cell.mean;
   const seeds = Math.min(a.cell.values.length, b.cell.values.length);
-  const noise = seeds < 2 ? "one seed, no std" : Math.abs(diff) <= a.cell.std + b.cell.std ? "within one std" : "a real gap";
+  const noise = seeds < 2 ? "one seed, no std" : isRealGap(a.cell, b.cell) ? "a real gap" : "within noise";
   if (diff === 0) return `equal (${noise})`;
   return `${diff > 0 ? "better" : "worse"} by ${Math.abs(diff).toFixed(2)} (${noise})`;
 }

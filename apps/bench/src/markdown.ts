@@ -2,6 +2,7 @@ import { type AggregatedRow, type Cell, type DatasetTable, describeUnlabelled, d
 import { COLUMNS } from "./columns.ts";
 import { describeCompetitors } from "./competitors.ts";
 import type { TableDocument } from "./document.ts";
+import { GAP_TEST_LEVEL } from "./gap.ts";
 import { describeMixing } from "./mixing-checks.ts";
 
 const TITLES = { supervised: "Supervised", "semi-supervised": "Semi-supervised", ablations: "Ablations", text: "Text (WordNet nouns)" } as const;
@@ -72,7 +73,7 @@ function renderDataset(doc: TableDocument, t: DatasetTable): string[] {
     posthocSeconds.length === 0 ? "" : `; post-hoc fit ${(posthocSeconds.reduce((a, b) => a + b, 0) / posthocSeconds.length).toFixed(2)} s per row and seed (validation predictions included)`;
   lines.push(
     `Test set, percent, mean ± std over seeds ${seeds}; best per column in bold${ablations ? " (within each objective)" : ""}. ` +
-      `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. Time per seed: pre-training ${preText}${ftText}${posthocText}.` +
+      `Min cov. target 0.95/K = ${(95 / t.numClasses).toFixed(2)}. The rows share their seeds, so a gap below is "real" when a paired t-test over the seeds finds it at the ${GAP_TEST_LEVEL * 100} % level (two-sided), else "within noise". Time per seed: pre-training ${preText}${ftText}${posthocText}.` +
       (t.published.length > 0 ? " Published rows are the paper's numbers on this dataset with its own models (not comparable step for step)." : ""),
   );
   if (t.unlabelled !== undefined) lines.push("", `- ${describeUnlabelled(t.unlabelled)}`);

@@ -2,6 +2,7 @@ import type { ObjectiveName } from "@selmix/metrics";
 import { MIXING_MODES, type MixingMode } from "@selmix/trainers";
 import type { AggregatedRow, Cell } from "./aggregate.ts";
 import { type ColumnKey, OBJECTIVE_COLUMN } from "./columns.ts";
+import { isRealGap } from "./gap.ts";
 import { OBJECTIVE_LABELS } from "./labels.ts";
 
 /** One mixing mode of the ablations for one objective, in that objective's column. */
@@ -38,17 +39,14 @@ export function mixingChecks(rows: readonly AggregatedRow[]): MixingCheck[] {
 
 const NAMES: Readonly<Record<MixingMode, string>> = { feature: "Feature mixup", "input-mixup": "Input mixup", cutmix: "CutMix", "feature+cutmix": "CutMix + feature mixup" };
 
-/** A gap is real when it exceeds the sum of the two standard deviations. */
-const isReal = (a: Cell, b: Cell): boolean => Math.abs(a.mean - b.mean) > a.std + b.std;
-
 /** `a` vs `b`: the gap in points and whether it is real. */
 function gap(a: Cell, b: Cell): string {
   const d = a.mean - b.mean;
-  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)} points (${isReal(a, b) ? "a real gap" : "within one std of each other"})`;
+  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)} points (${isRealGap(a, b) ? "a real gap" : "within noise"})`;
 }
 
 /** Whether `a` beats `b`: yes or no for a real gap, else not beyond noise. */
-const beats = (a: Cell, b: Cell): string => (!isReal(a, b) ? "not beyond noise" : a.mean > b.mean ? "yes" : "no");
+const beats = (a: Cell, b: Cell): string => (!isRealGap(a, b) ? "not beyond noise" : a.mean > b.mean ? "yes" : "no");
 
 /** One verdict line per mixing check, for the Markdown. */
 export function describeMixing(c: MixingCheck): string {

@@ -166,7 +166,7 @@ describe("semi-supervised verdicts", () => {
     // +4 on seed 0, -2 on seed 1: mean +1, spread 4.24.
     const [mixed] = aggregate("semi-supervised", [dataset], results(0.81, 0.5, [0, 0], [0.03, -0.03]));
     expect(mixed!.unlabelled!.withinNoise).toBe(true);
-    expect(describeUnlabelled(mixed!.unlabelled!)).toContain("+4.00, −2.00; std 4.24); the unlabelled data pays off: not beyond noise (the per-seed gains vary more than their mean)");
+    expect(describeUnlabelled(mixed!.unlabelled!)).toContain("+4.00, −2.00; std 4.24); the unlabelled data pays off: not beyond noise (a paired t-test over the seeds)");
   });
 
   it("judges each SelMix row against every row, the labelled-only ones included", () => {
