@@ -119,6 +119,20 @@ describe("selmix finetune-head", () => {
     expect(metrics.after.minRecall).toBeGreaterThanOrEqual(metrics.before.minRecall - 0.02);
   });
 
+  test("--first-pool labeled+unlabeled draws x1 from --unlabeled-features too, and says so in config.json", async () => {
+    const pool = clusters([100, 100, 100, 100], 4);
+    writeNpy(path("pool-x.npy"), pool.x, [pool.y.length, D]);
+    const out = path("pooled");
+    const result = await runCli([...baseArgs(out), "--head-weights", files.w, "--head-bias", files.b, "--unlabeled-features", path("pool-x.npy"), "--first-pool", "labeled+unlabeled", "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).firstPool).toBe("labeled+unlabeled");
+    const labelled = await runCli([...baseArgs(path("pool-labelled")), "--head-weights", files.w, "--head-bias", files.b, "--unlabeled-features", path("pool-x.npy"), "--json"]);
+    expect(JSON.parse(readFileSync(path("pool-labelled/config.json"), "utf8")).firstPool).toBeUndefined(); // the paper's pool
+    expect(readFileSync(join(out, "head-weights.npy"))).not.toEqual(readFileSync(path("pool-labelled/head-weights.npy")));
+    expect(labelled.exitCode).toBe(0);
+  });
+
   test("killed at several points (and mid-write), a repeated command resumes to byte-identical files", async () => {
     const args = (out: string): string[] => [...baseArgs(out), "--head-weights", files.w, "--head-bias", files.b, "--json"];
     const reference = path("resume-reference");
@@ -201,6 +215,7 @@ describe("selmix finetune-head", () => {
     ["a bias of another length", () => [...withFile("--head-weights", files.w), "--head-bias", bad("b3.npy", encodeNpy(new Float32Array(3), [3]))], "INVALID_SHAPE", "b3.npy: bias must have shape (4,)"],
     ["no training features", () => baseArgs(path("bad")).filter((_, j, a) => a[j] !== "--train-features" && a[j - 1] !== "--train-features"), "USAGE", "--train-features is required"],
     ["an unknown policy", () => withFile("--policy", "best"), "USAGE", "--policy: must be one of selmix, "],
+    ["x1 from an unlabelled pool that is not given", () => withFile("--first-pool", "labeled+unlabeled"), "INVALID_ARGUMENT", "--first-pool labeled+unlabeled draws x1 from the unlabelled split too: add --unlabeled-features"],
   ])("%s exits 1 (2 for USAGE) with one %s line", async (_, args, code, mention) => {
     expectOneLineError(await runCli(args()), code, mention);
   });

@@ -5,7 +5,7 @@ import { elapsedSeconds, givenOptions } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { FINETUNE_HEAD_DEFAULTS, type FinetuneHeadOutcome, parseFinetuneHeadInput, runFinetuneHead } from "../training/finetune-head-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
-import { GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
+import { firstPoolHelp, GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
 
 interface RunFlags {
   readonly out: string;
@@ -43,6 +43,7 @@ export function registerFinetuneHeadCommand(program: Command): void {
     .option("--test-features <file>", "test features [T, d] for the before/after metrics (else validation)")
     .option("--test-labels <file>", "test labels [T]")
     .option("--unlabeled-features <file>", "unlabelled features [U, d]: mixup partners by pseudo-label (semi-supervised)")
+    .option("--first-pool <p>", firstPoolHelp("the --unlabeled-features"))
     .option("--head-weights <file>", "starting head weights [K, d] (e.g. model.fc.weight); default: fit one")
     .option("--head-bias <file>", "starting head bias [K]")
     .option("--init-steps <n>", `steps of the fitted starting head without --head-weights (default: ${d.initSteps})`, parseInteger)

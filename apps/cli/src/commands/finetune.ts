@@ -1,11 +1,11 @@
 import { OBJECTIVE_NAMES } from "@selmix/metrics";
-import { FIRST_POOLS, MIX_LABELS, MIXING_MODES, PAIR_POLICIES } from "@selmix/trainers";
+import { MIX_LABELS, MIXING_MODES, PAIR_POLICIES } from "@selmix/trainers";
 import type { Command } from "commander";
 import { startBackend } from "../backend.ts";
 import { elapsedSeconds, mergedInput, type RunFlags } from "../flags.ts";
 import { action, parseInteger, parseNumber, printJson } from "../run.ts";
 import { BACKEND_CHOICES, WORKERS_HELP } from "../training/common.ts";
-import { GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
+import { firstPoolHelp, GAIN_SWITCH_HELP, withObjectiveOptions } from "../training/selmix-options.ts";
 import { type FinetuneOutcome, parseFinetuneInput, runFinetune } from "../training/finetune-run.ts";
 import { metricColumns, recallColumns } from "../training/metric-table.ts";
 
@@ -63,10 +63,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--augment <a>", "none | weak (crop + flip on both images) (default: weak in full mode on images, none on text)")
     .option("--padding <n>", "reflect-padding of the weak view's random crop, 0 = flips only (default: 4)", parseInteger)
     .option("--partner-view <v>", "semi-supervised: weak (pseudo-label a weak view of each unlabelled partner, as the reference) | plain (the images) (default: weak)")
-    .option(
-      "--first-pool <p>",
-      `${FIRST_POOLS.join(" | ")}: x1 from the labelled split (the paper) or, semi-supervised, also from the unlabelled split under the partners' pseudo-labels (default: labeled)`,
-    );
+    .option("--first-pool <p>", firstPoolHelp("the unlabelled split (with --semi-supervised)"));
   withObjectiveOptions(command)
     .option("--data-dir <dir>", "folder with the data files (default: $SELMIX_DATA_DIR)")
     .option("--seed <n>", "seed of the pair sampling and mixup (default: 0)", parseInteger)

@@ -6,6 +6,7 @@ import {
   type FeatureData,
   type FinetuneConfig,
   type FinetuneResult,
+  type FirstPool,
   finetuneFeatures,
   headPredict,
   type LinearHead,
@@ -23,7 +24,7 @@ import { checkLabels, type FeatureFile, readFeatureFile, readHeadFiles, readLabe
 import { withRunListener } from "./common.ts";
 import { assertSameRun, openRunDir, requireOutDir, writeJson } from "./run-dir.ts";
 import { fitStartHead } from "./start-head.ts";
-import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { firstPoolKey, gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 
 /** Options of `selmix finetune-head` (the flags in camelCase). */
 export interface FinetuneHeadInput {
@@ -53,6 +54,7 @@ export interface FinetuneHeadInput {
   readonly prior?: ClassPrior;
   readonly earlyStop?: boolean;
   readonly selectBest?: boolean;
+  readonly firstPool?: FirstPool;
   readonly seed?: number;
   readonly rate?: number;
   readonly memory?: number;
@@ -142,6 +144,7 @@ function resolveConfig(input: FinetuneHeadInput, objective: ObjectiveName, files
     ...gainSwitchesOf(input, d),
     earlyStop: input.earlyStop ?? FINETUNE_HEAD_DEFAULTS.earlyStop,
     selectBest: input.selectBest ?? d.selectBest,
+    ...firstPoolKey(input.firstPool, input.unlabeledFeatures !== undefined, "--unlabeled-features"),
     seed: input.seed ?? d.seed,
     // features, not images: nothing to augment
     augment: "none",

@@ -9,7 +9,6 @@ import {
   defaultFinetuneConfig,
   defaultWorkerCount,
   evaluate,
-  FIRST_POOLS,
   type FinetuneConfig,
   type FirstPool,
   type FinetuneData,
@@ -30,7 +29,7 @@ import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { readObjectiveCurve, renderReportSvg } from "./report-svg.ts";
 import { assertSameRun, openRunDir, requireRunFiles, writeJson } from "./run-dir.ts";
-import { gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
+import { firstPoolKey, gainSwitchesOf, objectiveOptionsFrom, SELMIX_OPTION_SHAPE } from "./selmix-options.ts";
 import { loadObjectiveModule } from "./objective-module.ts";
 import { assertModelFitsSource } from "./text-source.ts";
 
@@ -97,7 +96,6 @@ const inputSchema = z
     flip: z.boolean(),
     padding: z.int().nonnegative(),
     partnerView: z.enum(["plain", "weak"]),
-    firstPool: z.enum(FIRST_POOLS),
     mixing: z.enum(MIXING_MODES),
     mixLabel: z.enum(MIX_LABELS),
     dataDir: z.string(),
@@ -168,15 +166,6 @@ function mixingKeys(input: FinetuneInput, mode: "full" | "head-only"): { readonl
   return { ...(mixing === "feature" ? {} : { mixing }), ...(mixLabel === "first" ? {} : { mixLabel }) };
 }
 
-/** `firstPool` when it is not the paper's (config.json of a default run stays as before, so its resume still matches). */
-function firstPoolKey(input: FinetuneInput): { readonly firstPool?: FirstPool } {
-  const firstPool = input.firstPool ?? "labeled";
-  if (firstPool !== "labeled" && input.semiSupervised !== true) {
-    throw new SelmixError("INVALID_ARGUMENT", `--first-pool ${firstPool} draws x1 from the unlabelled split too: add --semi-supervised`);
-  }
-  return firstPool === "labeled" ? {} : { firstPool };
-}
-
 function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveName }, from: string, source: Source, arch: ModelArch): FinetuneRunConfig {
   const d = defaultFinetuneConfig(input.objective, input.mode ?? "full");
   const text = source.train.text !== undefined;
@@ -211,7 +200,7 @@ function resolveConfig(input: FinetuneInput & { readonly objective: ObjectiveNam
     flip: input.flip ?? source.flip,
     padding: input.padding ?? d.padding,
     partnerView: input.partnerView ?? d.partnerView,
-    ...firstPoolKey(input),
+    ...firstPoolKey(input.firstPool, input.semiSupervised === true, "--semi-supervised"),
     seed: input.seed ?? d.seed,
     ...workers,
     ...objectiveOptions,

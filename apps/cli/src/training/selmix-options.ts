@@ -1,5 +1,15 @@
+import { SelmixError } from "@selmix/core";
 import { type ClassPrior, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
-import { type FinetuneConfig, type GainConfusion, type GainVariant, gainSwitches, PAIR_POLICIES, type TargetTerm } from "@selmix/trainers";
+import {
+  FIRST_POOLS,
+  type FinetuneConfig,
+  type FirstPool,
+  type GainConfusion,
+  type GainVariant,
+  gainSwitches,
+  PAIR_POLICIES,
+  type TargetTerm,
+} from "@selmix/trainers";
 import type { Command } from "commander";
 import { z } from "zod";
 import { parseNumber } from "../run.ts";
@@ -22,6 +32,7 @@ export const SELMIX_OPTION_SHAPE = {
   prior: z.enum(["uniform", "validation"]),
   earlyStop: z.boolean(),
   selectBest: z.boolean(),
+  firstPool: z.enum(FIRST_POOLS),
   seed: z.int(),
   rate: z.number().positive(),
   memory: z.number().min(0).max(1),
@@ -38,6 +49,23 @@ export const GAIN_SWITCH_HELP = {
   targetTerm: "target-class term of the logit change: reference (z_i.z_q) | exact (mixed prototype) (overrides --gain-variant)",
   prior: "class prior of the gain rate and of the objective's derivative: uniform (1/prior = K) | validation (row sums, for an imbalanced validation set) (default: uniform)",
 } as const;
+
+/** Help of `--first-pool`, shared by `selmix finetune` and `selmix finetune-head`; `unlabelled` names the unlabelled data. */
+export const firstPoolHelp = (unlabelled: string): string =>
+  `${FIRST_POOLS.join(" | ")}: x1 from the labelled split (the paper) or also from ${unlabelled}, under the partners' pseudo-labels (default: labeled)`;
+
+/**
+ * `firstPool` for a run's config.json: absent for the paper's pool (a default run's config stays as before, so its
+ * resume still matches).
+ *
+ * @param needs - the flag that supplies the unlabelled data, for the error.
+ * @throws `SelmixError` `INVALID_ARGUMENT` for `labeled+unlabeled` without unlabelled data.
+ */
+export function firstPoolKey(firstPool: FirstPool | undefined, hasUnlabelled: boolean, needs: string): { readonly firstPool?: FirstPool } {
+  const pool = firstPool ?? "labeled";
+  if (pool !== "labeled" && !hasUnlabelled) throw new SelmixError("INVALID_ARGUMENT", `--first-pool ${pool} draws x1 from the unlabelled split too: add ${needs}`);
+  return pool === "labeled" ? {} : { firstPool: pool };
+}
 
 /** Adds the objective's options (`--rate` ... `--lambda-max`, read by {@link objectiveOptionsFrom}) to a command. */
 export function withObjectiveOptions(command: Command): Command {
