@@ -114,15 +114,12 @@ export function validateFinetuneConfig(c: FinetuneConfig): void {
   if (!(c.lr > 0)) throw new SelmixError("INVALID_VALUE", `lr must be > 0, got ${c.lr}`);
   if (!(c.lambdaMin >= 0 && c.lambdaMin <= 1)) throw new SelmixError("INVALID_VALUE", `lambda min must be in [0, 1], got ${c.lambdaMin}`);
   if (!(c.temperature > 0)) throw new SelmixError("INVALID_VALUE", `temperature must be > 0, got ${c.temperature}`);
-  if (c.mixing !== undefined && !MIXING_MODES.includes(c.mixing)) {
-    throw new SelmixError("INVALID_ARGUMENT", `unknown mixing "${String(c.mixing)}"; expected one of ${MIXING_MODES.join(", ")}`);
-  }
-  if (c.mixLabel !== undefined && !MIX_LABELS.includes(c.mixLabel)) {
-    throw new SelmixError("INVALID_ARGUMENT", `unknown mix label "${String(c.mixLabel)}"; expected one of ${MIX_LABELS.join(", ")}`);
-  }
-  if (c.firstPool !== undefined && !FIRST_POOLS.includes(c.firstPool)) {
-    throw new SelmixError("INVALID_ARGUMENT", `unknown first pool "${String(c.firstPool)}"; expected one of ${FIRST_POOLS.join(", ")}`);
-  }
+  const known = <T extends string>(name: string, value: T | undefined, allowed: readonly T[]): void => {
+    if (value !== undefined && !allowed.includes(value)) throw new SelmixError("INVALID_ARGUMENT", `unknown ${name} "${String(value)}"; expected one of ${allowed.join(", ")}`);
+  };
+  known("mixing", c.mixing, MIXING_MODES);
+  known("mix label", c.mixLabel, MIX_LABELS);
+  known("first pool", c.firstPool, FIRST_POOLS);
 }
 
 /**

@@ -27,7 +27,7 @@ import {
   type StepMix,
   validateFinetuneConfig,
 } from "./finetune-loop.ts";
-import { type FirstPool, reachesUnlabeled } from "./first-pool.ts";
+import type { FirstPool } from "./first-pool.ts";
 import { arrayHeadLearner } from "./head-learner.ts";
 import { type MixingMode, type MixLabel, mixesFeatures, mixImages } from "./input-mixing.ts";
 import type { LinearHead } from "./linear-head.ts";
@@ -289,7 +289,6 @@ async function headOnlyLearner(model: Model, data: FinetuneData, valLabels: Int3
 function firstImages(data: FinetuneData, rows: Int32Array, augment: Parameters<typeof toFloatBatch>[2]): BatchPart {
   const { labeled, unlabeled } = data;
   const n = labeled.indices.length;
-  if (unlabeled === undefined || !reachesUnlabeled(rows, n)) return imagePart(labeled.dataset, Int32Array.from(rows, (r) => labeled.indices[r]!), augment);
   const parts: BatchPart[] = [];
   for (let start = 0; start < rows.length; ) {
     const fromLabeled = rows[start]! < n;
@@ -299,10 +298,11 @@ function firstImages(data: FinetuneData, rows: Int32Array, augment: Parameters<t
     parts.push(
       fromLabeled
         ? imagePart(labeled.dataset, Int32Array.from(run, (r) => labeled.indices[r]!), augment)
-        : imagePart(unlabeled.dataset, Int32Array.from(run, (r) => unlabeled.indices[r - n]!), augment),
+        : imagePart(unlabeled!.dataset, Int32Array.from(run, (r) => unlabeled!.indices[r - n]!), augment),
     );
     start = end;
   }
+  if (parts.length === 1) return parts[0]!; // one pool: its batch as it is
   const out = new Float32Array(parts.reduce((sum, p) => sum + p.data.length, 0));
   let at = 0;
   for (const p of parts) {
