@@ -3,7 +3,7 @@ import type { ModelArch } from "@selmix/models";
 import { COLUMNS, type ColumnKey, columnValue, OBJECTIVE_COLUMN } from "./columns.ts";
 import { type CompetitorCheck, competitorChecks } from "./competitors.ts";
 import { isRealGap, perSeedDifferences } from "./gap.ts";
-import { FIRST_POOL_LABELS, OBJECTIVE_LABELS } from "./labels.ts";
+import { FIRST_POOL_LABELS, fixMatchVariantLabel, OBJECTIVE_LABELS } from "./labels.ts";
 import { type MixingCheck, mixingChecks } from "./mixing-checks.ts";
 import { PUBLISHED, type PublishedRow } from "./published.ts";
 import { mean, std } from "./stats.ts";
@@ -119,7 +119,10 @@ function aggregateRow(rs: readonly RowResult[]): AggregatedRow {
     effectivePairs: pairs.length === 0 ? null : cellOf(pairs),
     chosen: tally(sorted.map((r) => r.chosen?.gainVariant)),
     firstPoolChosen: tally(sorted.map((r) => (r.chosen?.firstPool === undefined ? undefined : FIRST_POOL_LABELS[r.chosen.firstPool]))),
-    startChosen: tally(sorted.map((r) => (r.startChoice === undefined ? undefined : r.startChoice.candidates[r.startChoice.chosen]?.unlabeledPrior))),
+    startChosen: tally(sorted.map((r) => {
+      const chosen = r.startChoice?.candidates[r.startChoice.chosen];
+      return chosen === undefined ? undefined : fixMatchVariantLabel(chosen);
+    })),
     perSeed: sorted,
   };
 }

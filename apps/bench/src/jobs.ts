@@ -103,12 +103,12 @@ function semiSupervisedJobs(o: JobListOptions, dataset: DatasetSpec, seed: numbe
   const start = (method: "fixmatch" | "fixmatch-la"): PretrainSpec => {
     const config = s.fixmatch(method, dataset.source, seed);
     // Plain FixMatch has no prior to assume; FixMatch-LA tries the profile's alternatives.
-    const priors = method === "fixmatch-la" ? s.fixmatchPriorAlternatives.filter((p) => p !== config.unlabeledPrior) : [];
+    const variants = method === "fixmatch-la" ? s.fixmatchAlternatives : [];
     return {
       kind: "fixmatch",
       config,
       ...(s.fixmatchWarmStart ? { warmStart: s.labelledOnly(method === "fixmatch" ? "erm" : "la", dataset.source, seed) } : {}),
-      ...(priors.length === 0 ? {} : { alternatives: priors.map((unlabeledPrior) => ({ ...config, unlabeledPrior })) }),
+      ...(variants.length === 0 ? {} : { alternatives: variants.map((v) => ({ ...config, ...v })) }),
     };
   };
   const fm = makeJob("semi-supervised", s, dataset, seed, start("fixmatch"), [{ id: "fixmatch", label: "FixMatch" }], o.dataDir, o.limits, o.strictCounts);

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createModel, initBackend } from "@selmix/models";
-import { DEFAULT_FIXMATCH_CONFIG, DEFAULT_PRETRAIN_CONFIG } from "@selmix/trainers";
+import { DEFAULT_FIXMATCH_CONFIG, DEFAULT_PRETRAIN_CONFIG, type FixMatchConfig } from "@selmix/trainers";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { pretrainCached, pretrainDataId } from "./pretrain-cache.ts";
 import { jobSplits } from "./run-job.ts";
@@ -82,16 +82,24 @@ test("the labelled-only runs of one seed share their data id across unlabelled s
 test("a FixMatch start with alternatives trains each as its own entry and keeps the best on validation", async () => {
   const splits = await jobSplits(job);
   const base = { ...DEFAULT_FIXMATCH_CONFIG, steps: 5, evalEvery: 5, batchSize: 16, mu: 1, padding: 0, method: "fixmatch-la" as const, unlabeledPrior: "estimated" as const, seed: 5 };
-  const withAlternatives: Job = { ...job, id: "alternatives", pretrain: { kind: "fixmatch", config: base, warmStart, alternatives: [{ ...base, unlabeledPrior: "uniform" }] } };
+  const alternatives: FixMatchConfig[] = [
+    { ...base, unlabeledPrior: "uniform" },
+    { ...base, unlabeledPrior: "uniform", distributionAlignment: true },
+  ];
+  const withAlternatives: Job = { ...job, id: "alternatives", pretrain: { kind: "fixmatch", config: base, warmStart, alternatives } };
   const logs: string[] = [];
   const model = createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
   const chosen = await pretrainCached(withAlternatives, splits, model, cache, (m) => logs.push(m));
   const choice = chosen.choice!;
-  expect(choice.candidates.map((c) => c.unlabeledPrior)).toEqual(["estimated", "uniform"]);
+  expect(choice.candidates.map(({ validation: _, ...variant }) => variant)).toEqual([
+    { unlabeledPrior: "estimated" },
+    { unlabeledPrior: "uniform" },
+    { unlabeledPrior: "uniform", distributionAlignment: true },
+  ]);
   const scores = choice.candidates.map((c) => c.validation);
   expect(scores[choice.chosen]).toBe(Math.max(...scores));
   // The model left behind is the chosen candidate, which is also what each single-config job finds in the cache.
-  const single: Job = { ...withAlternatives, pretrain: { kind: "fixmatch", config: choice.chosen === 0 ? base : { ...base, unlabeledPrior: "uniform" }, warmStart } };
+  const single: Job = { ...withAlternatives, pretrain: { kind: "fixmatch", config: [base, ...alternatives][choice.chosen]!, warmStart } };
   const again = createModel({ arch: "mlp", inputShape: [28, 28, 1], numClasses: 10, seed: 0 });
   const alone = await pretrainCached(single, splits, again, cache, () => {});
   expect([alone.cached, alone.hash]).toEqual([true, chosen.hash]);
@@ -99,5 +107,5 @@ test("a FixMatch start with alternatives trains each as its own entry and keeps 
   expect(weights(model)).toEqual(weights(again));
   model.dispose();
   again.dispose();
-  expect(logs.filter((l) => l.startsWith("FixMatch candidate"))).toHaveLength(2);
+  expect(logs.filter((l) => l.startsWith("FixMatch candidate"))).toHaveLength(3);
 });

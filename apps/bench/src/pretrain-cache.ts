@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { writeFileAtomic } from "@selmix/core/node";
 import type { Manifest, Splits } from "@selmix/datasets";
 import { loadCheckpoint, type Model, saveCheckpoint } from "@selmix/models";
-import { evaluate, pretrain, pretrainFixMatch, reportMetric } from "@selmix/trainers";
-import { withCacheEntryLock } from "./results-lock.ts";
+import { evaluate, type FixMatchConfig, pretrain, pretrainFixMatch, reportMetric } from "@selmix/trainers";
 import { hashOf } from "./hash.ts";
-import type { Job, StartChoice } from "./types.ts";
+import { fixMatchVariantLabel } from "./labels.ts";
+import { withCacheEntryLock } from "./results-lock.ts";
+import type { FixMatchVariant, Job, StartChoice } from "./types.ts";
 
 /** A pre-trained checkpoint of the cache. */
 export interface CachedPretrain {
@@ -85,7 +86,7 @@ async function bestOfAlternatives(job: Job, splits: Splits, model: Model, cacheD
     const pre = await pretrainCached({ ...job, pretrain: { ...single, config } }, splits, model, cacheDir, log);
     const { metrics } = await evaluate(model, splits.validation.dataset, splits.validation.indices);
     scored.push({ pre, validation: reportMetric(metrics, config.selectBy) });
-    log(`FixMatch candidate (unlabelled prior ${config.unlabeledPrior}): validation ${config.selectBy} ${scored.at(-1)!.validation.toFixed(4)}`);
+    log(`FixMatch candidate (unlabelled prior ${fixMatchVariantLabel(config)}): validation ${config.selectBy} ${scored.at(-1)!.validation.toFixed(4)}`);
   }
   // Each candidate's seconds include the shared warm start: count it once.
   const warm = single.warmStart === undefined ? undefined : await pretrainCached({ ...job, pretrain: { kind: "supervised", config: single.warmStart } }, splits, model, cacheDir, log);
@@ -96,8 +97,12 @@ async function bestOfAlternatives(job: Job, splits: Splits, model: Model, cacheD
     ...best,
     seconds: scored.reduce((sum, s) => sum + s.pre.seconds, 0) - (scored.length - 1) * (warm?.seconds ?? 0),
     cached: scored.every((s) => s.pre.cached),
-    choice: { candidates: scored.map((s, i) => ({ unlabeledPrior: configs[i]!.unlabeledPrior, validation: s.validation })), chosen },
+    choice: { candidates: scored.map((s, i) => ({ ...variantOf(configs[i]!), validation: s.validation })), chosen },
   };
+}
+
+function variantOf(c: FixMatchConfig): FixMatchVariant {
+  return { unlabeledPrior: c.unlabeledPrior, ...(c.distributionAlignment === true ? { distributionAlignment: true } : {}) };
 }
 
 interface Entry {

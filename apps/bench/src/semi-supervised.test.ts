@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { aggregate, describeUnlabelled } from "./aggregate.ts";
 import { semiSupervisedDatasets } from "./datasets.ts";
 import { buildJobs } from "./jobs.ts";
+import { fixMatchVariantLabel } from "./labels.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { profileSettings } from "./profiles.ts";
 import type { JobResult, RowResult } from "./types.ts";
@@ -45,7 +46,7 @@ describe("semi-supervised jobs", () => {
     const limitedLa = limited.find((j) => j.dataset.id === limitedFm.dataset.id && j.rows.some((r) => r.id === "la-labelled"))!;
     expect(limitedFm.pretrain.kind === "fixmatch" && limitedFm.pretrain.warmStart).toEqual(limitedLa.pretrain.config);
     expect(limitedLa.pretrain.config.steps).toBe(7);
-    expect(limitedFm.pretrain.kind === "fixmatch" && limitedFm.pretrain.alternatives!.map((a) => a.steps)).toEqual([7]); // and its alternatives
+    expect(limitedFm.pretrain.kind === "fixmatch" && limitedFm.pretrain.alternatives!.map((a) => a.steps)).toEqual([7, 7]); // and its alternatives
     const paper = buildJobs({ table: "semi-supervised", settings: profileSettings("paper"), seeds: 1, sources: ["cifar10"] });
     expect(paper.every((j) => j.pretrain.kind !== "fixmatch" || j.pretrain.warmStart === undefined)).toBe(true);
   });
@@ -64,13 +65,14 @@ describe("semi-supervised jobs", () => {
     for (const r of paper.flatMap((j) => j.rows)) expect(pools(r).every((p) => p === "labeled")).toBe(true); // the reference's
   });
 
-  it("try the uniform prior beside the estimated one for FixMatch-LA in the full profile (plain FixMatch has no prior)", () => {
+  it("try the uniform prior, plain and aligned, beside the estimated one for FixMatch-LA in the full profile (plain FixMatch has no prior)", () => {
     const jobs = buildJobs({ table: "semi-supervised", settings: profileSettings("full"), seeds: 1, sources: ["fashion-mnist"] });
     const starts = (id: string) => jobs.filter((j) => j.rows[0]!.id === id).map((j) => j.pretrain);
     for (const p of starts("fixmatch-la")) {
-      expect(p.kind === "fixmatch" && [p.config.unlabeledPrior, ...(p.alternatives ?? []).map((a) => a.unlabeledPrior)]).toEqual(["estimated", "uniform"]);
-      // the alternative differs in the prior only
-      expect(p.kind === "fixmatch" && p.alternatives!.map((a) => ({ ...a, unlabeledPrior: p.config.unlabeledPrior }))).toEqual([p.kind === "fixmatch" && p.config]);
+      if (p.kind !== "fixmatch") throw new Error("a FixMatch start");
+      expect([p.config, ...(p.alternatives ?? [])].map(fixMatchVariantLabel)).toEqual(["estimated", "uniform", "uniform, aligned"]);
+      // the alternatives differ in the prior and the alignment only
+      for (const a of p.alternatives!) expect({ ...a, unlabeledPrior: p.config.unlabeledPrior, distributionAlignment: undefined }).toEqual({ ...p.config, distributionAlignment: undefined });
     }
     expect(starts("fixmatch").every((p) => p.kind === "fixmatch" && p.alternatives === undefined)).toBe(true);
     const quick = buildJobs({ table: "semi-supervised", settings: profileSettings("quick"), seeds: 1, sources: ["mnist"] });

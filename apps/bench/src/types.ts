@@ -1,7 +1,7 @@
 import type { ProfileName, ProfileOptions, SourceName } from "@selmix/datasets";
 import type { MetricReport, ObjectiveName } from "@selmix/metrics";
 import type { ModelArch } from "@selmix/models";
-import type { FinetuneConfig, FirstPool, FixMatchConfig, PretrainConfig, UnlabeledPrior } from "@selmix/trainers";
+import type { FinetuneConfig, FirstPool, FixMatchConfig, PretrainConfig } from "@selmix/trainers";
 
 /** The tables the bench produces. */
 export type TableName = "supervised" | "semi-supervised" | "ablations" | "text";
@@ -41,10 +41,13 @@ export type PretrainSpec =
       readonly alternatives?: readonly FixMatchConfig[];
     };
 
+/** What the FixMatch-LA candidates of a job differ in: the unlabelled prior assumed, and distribution alignment. */
+export type FixMatchVariant = Pick<FixMatchConfig, "unlabeledPrior" | "distributionAlignment">;
+
 /** Which FixMatch candidate of a job with `alternatives` won on validation, and what each scored there. */
 export interface StartChoice {
-  /** In order: `config`, then `alternatives`; each with the unlabelled prior it assumed (where they differ). */
-  readonly candidates: readonly { readonly unlabeledPrior: UnlabeledPrior; readonly validation: number }[];
+  /** In order: `config`, then `alternatives`; each with its {@link FixMatchVariant} (where they differ). */
+  readonly candidates: readonly (FixMatchVariant & { readonly validation: number })[];
   /** Index into `candidates` of the one kept. */
   readonly chosen: number;
 }

@@ -121,6 +121,41 @@ describe("fixMatchLoss with an unlabelled prior", () => {
   });
 });
 
+describe("fixMatchLoss with distribution alignment", () => {
+  test("the alignment moves the pseudo-label and its mask, not the strong view's logits", () => {
+    const before = tf.memory().numTensors;
+    // labelled | weak ×2 | strong ×2; weak row 0 favours class 0 (0.73), row 1 is sure of class 2
+    const rows = [
+      [1, 0, 0],
+      [1, 0, -9],
+      [0, 0, 9],
+      [0.5, 0.2, 0],
+      [0, 0.3, 0.1],
+    ];
+    // the model over-predicts class 0: log(target / marginal) with marginal (0.8, 0.1, 0.1), target uniform
+    const alignment = [Math.log(1 / 3 / 0.8), Math.log(1 / 3 / 0.1), Math.log(1 / 3 / 0.1)];
+    const v = tf.tidy(() => {
+      const labels = tf.tensor1d([0], "int32");
+      const plain = fixMatchLoss(tf.tensor2d(rows), labels, 1, 2, 0.7, 1, undefined);
+      const aligned = fixMatchLoss(tf.tensor2d(rows), labels, 1, 2, 0.7, 1, undefined, undefined, undefined, tf.tensor1d(alignment));
+      return [...plain, ...aligned];
+    }).map((t) => {
+      const x = t.arraySync() as number;
+      t.dispose();
+      return x;
+    });
+    const lse = (r: number[]): number => Math.log(r.reduce((a, x) => a + Math.exp(x), 0));
+    const ce = (r: number[], y: number): number => lse(r) - r[y]!;
+    // plain: row 0 -> class 0 at 0.73 ≥ 0.7, row 1 -> class 2; aligned: row 0 -> class 1 at 0.96, row 1 still class 2
+    expect(v[3]).toBe(1);
+    expect(v[2]).toBeCloseTo((ce(rows[3]!, 0) + ce(rows[4]!, 2)) / 2, 5);
+    expect(v[7]).toBe(1);
+    expect(v[6]).toBeCloseTo((ce(rows[3]!, 1) + ce(rows[4]!, 2)) / 2, 5);
+    expect(v[5]).toBeCloseTo(v[1]!, 6); // the labelled loss is untouched
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("pretrainFixMatch", () => {
   test("runs with finite losses, an active unlabelled branch, no tensor leak, and keeps the best EMA weights", async () => {
     const counts: number[] = [];
@@ -170,8 +205,12 @@ describe("pretrainFixMatch", () => {
     expect(poison.result.history).toEqual(base.result.history);
   });
 
-  test.each(["uniform", "estimated"] as const)("a run killed mid-way resumes from last.ckpt and ends with the same weights and history (unlabelled prior %s)", async (prior) => {
-    const c = { ...config, unlabeledPrior: prior };
+  test.each([
+    ["uniform", false],
+    ["estimated", false],
+    ["uniform", true],
+  ] as const)("a run killed mid-way resumes from last.ckpt and ends with the same weights and history (unlabelled prior %s, distribution alignment %s)", async (prior, align) => {
+    const c = { ...config, unlabeledPrior: prior, ...(align ? { distributionAlignment: true } : {}) };
     const full = await run(data.unlabeled, c, { checkpointDir: tempDir() });
     const dir = tempDir();
     const stopped = await run(data.unlabeled, c, { checkpointDir: dir, stopAfterStep: 15 });
@@ -190,11 +229,18 @@ describe("pretrainFixMatch", () => {
       expect(estimate.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
       expect(Math.max(...estimate)).toBeGreaterThan(0.1 + 1e-3); // moved away from uniform
     }
+    if (align) {
+      const marginal = full.result.history.at(-1)!.weakMarginal!;
+      expect(marginal.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+      expect(Math.max(...marginal)).toBeGreaterThan(0.1 + 1e-3);
+      const plain = await run(data.unlabeled, { ...c, distributionAlignment: false });
+      expect(sameWeights(plain.weights, full.weights)).toBe(false); // the alignment changed the pseudo-labels
+    }
   });
 
   test("rejects bad settings", async () => {
     const model = mlp();
-    for (const bad of [{ mu: 0 }, { threshold: 1.5 }, { steps: 0 }, { ema: 1 }, { lambdaU: -1 }, { unlabeledPrior: "skewed" as "uniform" }]) {
+    for (const bad of [{ mu: 0 }, { threshold: 1.5 }, { steps: 0 }, { ema: 1 }, { lambdaU: -1 }, { unlabeledPrior: "skewed" as "uniform" }, { unlabeledPrior: "estimated" as const, distributionAlignment: true }]) {
       await expect(pretrainFixMatch(model, data.labeled, data.unlabeled, data.validation, { ...config, ...bad })).rejects.toMatchObject({ code: "INVALID_VALUE" });
     }
     await expect(

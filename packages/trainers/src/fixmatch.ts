@@ -77,6 +77,14 @@ export interface FixMatchConfig {
    * one step per batch: π ← 0.99·π + 0.01·mean softmax(weak + τ·log π), from uniform), for any ρ_u.
    */
   readonly unlabeledPrior: UnlabeledPrior;
+  /**
+   * Distribution alignment (ReMixMatch, Berthelot et al., 2020): the weak-view posteriors that make the pseudo-labels
+   * are multiplied by target / m and renormalised, m the running mean (0.99 per step) of those posteriors and the
+   * target the assumed unlabelled prior (`uniform` or `labelled`), so the pseudo-labels do not drift to the classes
+   * the model already over-predicts. Only the pseudo-labels and their mask are aligned, not the strong view's loss.
+   * Off when absent (not applicable with the `estimated` prior: its estimate is that running mean already).
+   */
+  readonly distributionAlignment?: boolean;
   /** Horizontal flips in the weak and strong augmentations (false for digits). */
   readonly flip: boolean;
   /** Reflect-padding of the weak view's random crop (4 in the reference; 0 keeps images in place for an MLP). */
@@ -154,6 +162,8 @@ export interface FixMatchHistoryEntry {
   readonly maskRate: number;
   /** The estimated class prior of the unlabelled pool (`unlabeledPrior: "estimated"`). */
   readonly unlabeledPrior?: readonly number[];
+  /** The running mean of the weak-view posteriors that distribution alignment divides by (`distributionAlignment`). */
+  readonly weakMarginal?: readonly number[];
 }
 
 /**
@@ -180,6 +190,8 @@ interface ResumeState {
   history: FixMatchHistoryEntry[];
   /** Running estimate of the unlabelled prior (`estimated`; null before the first step and in older checkpoints). */
   prior?: number[] | null;
+  /** Running mean of the weak-view posteriors (`distributionAlignment`; null before the first step). */
+  marginal?: number[] | null;
 }
 
 /**
@@ -219,6 +231,9 @@ function validateConfig(c: FixMatchConfig): void {
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new SelmixError("INVALID_VALUE", `momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) throw new SelmixError("INVALID_VALUE", `weight decay must be >= 0, got ${c.weightDecay}`);
   if (c.workers !== undefined) positiveInt("workers", c.workers);
+  if (c.distributionAlignment === true && c.method === "fixmatch-la" && c.unlabeledPrior === "estimated") {
+    throw new SelmixError("INVALID_VALUE", "distribution alignment needs a fixed target prior (uniform or labelled); the estimated prior is already the pseudo-labels' running mean");
+  }
 }
 
 /** Identity forward, zero gradient (PyTorch's `detach`). */
@@ -247,6 +262,7 @@ export function fixMatchLoss(
   adjustment: tf.Tensor1D | undefined,
   unlabeledAdjustment?: tf.Tensor1D,
   totals?: { readonly b: number; readonly u: number },
+  alignment?: tf.Tensor1D,
 ): [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] {
   const k = logits.shape[1];
   const labeled = tf.slice(logits, [0, 0], [b, k]);
@@ -255,7 +271,7 @@ export function fixMatchLoss(
   const strong = shift(tf.slice(logits, [b + u, 0], [u, k]));
   const supervised = crossEntropy(labeled, labels, adjustment, totals?.b);
   const meanU = (t: tf.Tensor): tf.Scalar => (totals === undefined ? tf.mean(t) : tf.div(tf.sum(t), totals.u)) as tf.Scalar;
-  const probs = tf.softmax(weak);
+  const probs = tf.softmax(alignment === undefined ? weak : tf.add(weak, alignment));
   const pseudo = tf.argMax(probs, 1);
   const mask = tf.cast(tf.greaterEqual(tf.max(probs, 1), threshold), "float32");
   const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(pseudo, k), tf.logSoftmax(strong)), 1));
@@ -384,6 +400,12 @@ export async function pretrainFixMatch(
   const trainVars = model.trainableVariables();
   const estimate = adjustment !== undefined && config.unlabeledPrior === "estimated";
   if (estimate && (state.prior === undefined || state.prior === null)) state.prior = new Array<number>(k).fill(1 / k);
+  const align = config.distributionAlignment === true;
+  if (align && (state.marginal === undefined || state.marginal === null)) state.marginal = new Array<number>(k).fill(1 / k);
+  // log target of the alignment: the labelled prior when the unlabelled loss assumes it, else uniform (a constant)
+  const logTarget = unlabeledAdjustment === undefined ? new Array<number>(k).fill(0) : counts.map((c) => Math.log(c / labeled.indices.length));
+  const alignmentOf = (): Float32Array | undefined => (align ? Float32Array.from(state.marginal!, (m, c) => logTarget[c]! - Math.log(m)) : undefined);
+  const posteriorOffset = estimate || align ? 4 : -1;
   let bestWeights: NamedArray[] | undefined;
   let parts = [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
   let step = state.step;
@@ -426,7 +448,12 @@ export async function pretrainFixMatch(
           labels: intPart(Int32Array.from(li, (i) => labels[i]!)),
         };
         const adjustU = estimate ? Float32Array.from(state.prior!, (p) => Math.log(p) * config.laTau) : unlabeledAdjustment === undefined ? undefined : Float32Array.from(prior!);
-        const { grads, values } = await workers.step(batch, { ...(adjustU === undefined ? {} : { unlabeledAdjustment: adjustU }), weakPosterior: estimate });
+        const alignment = alignmentOf();
+        const { grads, values } = await workers.step(batch, {
+          ...(adjustU === undefined ? {} : { unlabeledAdjustment: adjustU }),
+          ...(alignment === undefined ? {} : { alignment }),
+          weakPosterior: estimate || align,
+        });
         sgd.step(grads, lr);
         parts = [...values];
       } else {
@@ -438,12 +465,14 @@ export async function pretrainFixMatch(
           const y = tf.tensor1d(Int32Array.from(li, (i) => labels[i]!), "int32");
           let extra: tf.Tensor | undefined;
           const adjustU = estimate ? tf.mul(tf.log(tf.tensor1d(state.prior!)), config.laTau) : unlabeledAdjustment;
+          const alignment = alignmentOf();
+          const alignT = alignment === undefined ? undefined : tf.tensor1d(alignment);
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.logits(x, true);
-            const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined);
-            // E-step of the prior estimate: the mean posterior of the weak views under the current prior
+            const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined, undefined, alignT);
+            // the mean posterior of the weak views under the current adjustment: the prior estimate's E-step, the alignment's m
             const scalars = tf.stack([sup, unsup, maskRate]);
-            extra = tf.keep(estimate ? tf.concat([scalars, weakPosterior(logits, b, u, adjustU as tf.Tensor1D)]) : scalars);
+            extra = tf.keep(posteriorOffset > 0 ? tf.concat([scalars, weakPosterior(logits, b, u, (adjustU as tf.Tensor1D | undefined) ?? tf.zeros([k]))]) : scalars);
             return total;
           }, trainVars);
           sgd.step(grads, lr);
@@ -455,7 +484,8 @@ export async function pretrainFixMatch(
         parts = Array.from(await out.data());
         out.dispose();
       }
-      if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[4 + c]!);
+      if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[posteriorOffset + c]!);
+      if (align) state.marginal = state.marginal!.map((m, c) => 0.99 * m + 0.01 * parts[posteriorOffset + c]!);
       const loss = parts[0]!;
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
       ema?.update();
@@ -474,6 +504,7 @@ export async function pretrainFixMatch(
             unsupervisedLoss: parts[2]!,
             maskRate: parts[3]!,
             ...(estimate ? { unlabeledPrior: [...state.prior!] } : {}),
+            ...(align ? { weakMarginal: [...state.marginal!] } : {}),
           },
         ];
         io.onProgress?.({ kind: "eval", step: done, total: config.steps, metrics: report, best: improved });

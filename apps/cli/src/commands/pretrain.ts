@@ -51,6 +51,7 @@ export function registerPretrainCommand(program: Command): void {
     .option("--lambda-u <x>", "FixMatch: weight of the unlabelled loss (default: 1)", parseNumber)
     .option("--no-ema-warmup", "FixMatch: EMA decay 0.999 from step 0, as the reference (default: warm-up min(ema, (1+t)/(10+t)))")
     .option("--unlabeled-prior <p>", "FixMatch-LA: prior of the unlabelled pool: uniform (reference) | labelled (adjust the unlabelled loss as the labelled one) | estimated (EM from the pool) (default: uniform)")
+    .option("--distribution-alignment", "FixMatch: align the pseudo-labels' running class marginal to the assumed unlabelled prior (uniform, or labelled with --unlabeled-prior labelled; ReMixMatch's distribution alignment) (default: off)")
     .option("--padding <n>", "reflect-padding of the weak view's random crop (FixMatch, and --augment weak), 0 = no crop (default: 4)", parseInteger)
     .option("--fill <v>", "FixMatch: fill of the strong view's geometric ops and Cutout: 0..255 | border | mean (default: border)", parseFill)
     .option("--rand-augment-ops <n>", "FixMatch: RandAugment operations per strong view (default: 3)", parseInteger)

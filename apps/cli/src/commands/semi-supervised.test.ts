@@ -41,17 +41,25 @@ describe("semi-supervised runs", () => {
     const a = await runCli(["pretrain", "--out", la, ...ssl, "--method", "la", "--steps", "10", "--eval-every", "10", "--json"]);
     expect(a.exitCode).toBe(0);
     const pre = join(dir, "fixmatch-switches");
-    const flags = ["--padding", "0", "--fill", "mean", "--rand-augment-ops", "1", "--rand-augment-magnitude", "random", "--no-ema-warmup"];
+    const flags = ["--padding", "0", "--fill", "mean", "--rand-augment-ops", "1", "--rand-augment-magnitude", "random", "--no-ema-warmup", "--distribution-alignment"];
     const args = ["pretrain", "--out", pre, ...ssl, "--method", "fixmatch-la", "--steps", "10", "--eval-every", "10", "--mu", "1", ...flags];
     const b = await runCli([...args, "--init-from", join(la, "best.ckpt"), "--json"]);
     expect(b.stderr).toBe("");
     expect(b.exitCode).toBe(0);
     const config = JSON.parse(readFileSync(join(pre, "config.json"), "utf8"));
-    expect(config).toMatchObject({ padding: 0, fill: "mean", randAugmentOps: 1, randAugmentMagnitude: "random", emaWarmup: false, initFrom: join(la, "best.ckpt") });
+    expect(config).toMatchObject({ padding: 0, fill: "mean", randAugmentOps: 1, randAugmentMagnitude: "random", emaWarmup: false, distributionAlignment: true, initFrom: join(la, "best.ckpt") });
+    const metrics = JSON.parse(readFileSync(join(pre, "metrics.json"), "utf8"));
+    expect(metrics.history.at(-1).weakMarginal).toHaveLength(10);
     const missing = await runCli([...args, "--no-resume", "--init-from", join(dir, "nothing.ckpt")]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toMatch(/^selmix: [A-Z_]+: .*nothing\.ckpt/);
+  });
+
+  test("distribution alignment with the estimated prior is a one-line coded error", async () => {
+    const r = await runCli(["pretrain", "--out", join(dir, "aligned-estimate"), ...ssl, "--method", "fixmatch-la", "--steps", "10", "--unlabeled-prior", "estimated", "--distribution-alignment"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("selmix: INVALID_VALUE: distribution alignment needs a fixed target prior (uniform or labelled); the estimated prior is already the pseudo-labels' running mean\n");
   });
 
   test("FixMatch without unlabelled data is a one-line coded error", async () => {

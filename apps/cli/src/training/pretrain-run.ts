@@ -73,7 +73,7 @@ export interface PretrainInput extends ProfileOptions, Partial<FixMatchOptions> 
 
 /** The FixMatch settings of `selmix pretrain` (absent from a supervised run's config, but for `padding` with `--augment weak`). */
 type FixMatchOptions = Pick<FixMatchConfig, (typeof FIXMATCH_OPTION_KEYS)[number]>;
-const FIXMATCH_OPTION_KEYS = ["mu", "threshold", "lambdaU", "emaWarmup", "unlabeledPrior", "padding", "fill", "randAugmentOps", "randAugmentMagnitude"] as const;
+const FIXMATCH_OPTION_KEYS = ["mu", "threshold", "lambdaU", "emaWarmup", "unlabeledPrior", "distributionAlignment", "padding", "fill", "randAugmentOps", "randAugmentMagnitude"] as const;
 
 /** Each FixMatch-only setting from `options`, else the trainer's default. */
 function fixMatchOptions(options: Partial<FixMatchOptions>): FixMatchOptions {
@@ -108,6 +108,7 @@ const inputSchema = z
     lambdaU: z.number().nonnegative(),
     emaWarmup: z.boolean(),
     unlabeledPrior: z.enum(UNLABELED_PRIORS),
+    distributionAlignment: z.boolean(),
     padding: z.int().nonnegative(),
     fill: z.union([z.int().min(0).max(255), z.enum(["border", "mean"])]),
     randAugmentOps: z.int().nonnegative(),

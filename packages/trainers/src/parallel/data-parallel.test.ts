@@ -71,10 +71,26 @@ describe("data-parallel pre-training", () => {
 });
 
 describe("data-parallel FixMatch and full-network fine-tuning", () => {
-  // "estimated" sends the running prior with every step and sums the workers' shares of the weak-view posterior
-  test.each(["uniform", "estimated"] as const)("FixMatch-LA (unlabelled prior %s) with 2 workers: identical reruns, an exact resume, losses close to 1 worker", async (unlabeledPrior) => {
+  // "estimated" and the alignment send a running mean with every step and sum the workers' shares of the weak-view posterior
+  test.each([
+    ["uniform", false],
+    ["estimated", false],
+    ["labelled", true],
+  ] as const)("FixMatch-LA (unlabelled prior %s, distribution alignment %s) with 2 workers: identical reruns, an exact resume, losses close to 1 worker", async (unlabeledPrior, align) => {
     // the labelled split stands in for the unlabelled pool: only its images are read
-    const c: FixMatchConfig = { ...DEFAULT_FIXMATCH_CONFIG, method: "fixmatch-la", unlabeledPrior, steps: 6, batchSize: 8, mu: 2, evalEvery: 6, threshold: 0.5, ema: 0.9, workers: 2 };
+    const c: FixMatchConfig = {
+      ...DEFAULT_FIXMATCH_CONFIG,
+      method: "fixmatch-la",
+      unlabeledPrior,
+      ...(align ? { distributionAlignment: true } : {}),
+      steps: 6,
+      batchSize: 8,
+      mu: 2,
+      evalEvery: 6,
+      threshold: 0.5,
+      ema: 0.9,
+      workers: 2,
+    };
     const fixmatch = async (workers: number, io: { checkpointDir?: string; stopAfterStep?: number } = {}): Promise<{ weights: NamedArray[]; losses: number[] }> => {
       const model = mlp();
       const losses: number[] = [];

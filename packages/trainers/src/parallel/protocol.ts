@@ -67,6 +67,8 @@ export interface StepRequest {
 export interface StepExtras {
   /** τ·log prior added to the weak and strong logits of the unlabelled views (`unlabeledPrior` other than uniform). */
   readonly unlabeledAdjustment?: Float32Array;
+  /** log target − log running mean added to the weak logits of the pseudo-labels only (distribution alignment). */
+  readonly alignment?: Float32Array;
   /** Also return the shard's share of the mean weak-view posterior (K values after the loss parts). */
   readonly weakPosterior?: boolean;
 }

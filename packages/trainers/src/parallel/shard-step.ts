@@ -33,9 +33,11 @@ function lossParts(model: Model, loss: ShardLoss, t: Record<string, tf.Tensor>, 
       const x = tf.concat([t.labeled!, t.weak!, t.strong!], 0) as tf.Tensor4D;
       const logits = model.logits(x, true);
       const adjustU = extras.unlabeledAdjustment === undefined ? undefined : tf.tensor1d(extras.unlabeledAdjustment);
-      const lossValues = fixMatchLoss(logits, labels, b, u, loss.threshold, loss.lambdaU, adjustment, adjustU, { b: totals.labels!, u: totals.weak! });
+      const alignment = extras.alignment === undefined ? undefined : tf.tensor1d(extras.alignment);
+      const lossValues = fixMatchLoss(logits, labels, b, u, loss.threshold, loss.lambdaU, adjustment, adjustU, { b: totals.labels!, u: totals.weak! }, alignment);
       if (!extras.weakPosterior) return lossValues;
-      return [...lossValues, ...(tf.unstack(weakPosterior(logits, b, u, adjustU!, totals.weak!)) as tf.Scalar[])];
+      const posterior = weakPosterior(logits, b, u, adjustU ?? tf.zeros([logits.shape[1]]), totals.weak!);
+      return [...lossValues, ...(tf.unstack(posterior) as tf.Scalar[])];
     }
     case "mixup":
       return [mixupLoss(model, t, totals.labels)];
