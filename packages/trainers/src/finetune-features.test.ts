@@ -144,7 +144,7 @@ describe("finetuneFeatures", () => {
     ],
     ["empty validation", () => [withLabels("validation", new Int32Array(0)), biasedHead(), config], "INVALID_SHAPE", "validation is empty"],
     ["ragged unlabelled pool", () => [{ ...data, unlabeled: { features: new Float32Array(D + 1) } }, biasedHead(), config], "INVALID_SHAPE", "unlabeled.features"],
-    ["x1 from an unlabelled pool that is absent", () => [data, biasedHead(), { ...config, firstPool: "labeled+unlabeled" }], "INVALID_ARGUMENT", "--semi-supervised"],
+    ["x1 from an unlabelled pool that is absent", () => [data, biasedHead(), { ...config, firstPool: "labeled+unlabeled" }], "INVALID_ARGUMENT", "needs an unlabelled split"],
     ["an unknown first pool", () => [data, biasedHead(), { ...config, firstPool: "validation" as never }], "INVALID_ARGUMENT", 'unknown first pool "validation"'],
     ["head of another width", () => [data, { ...biasedHead(), weight: new Float32Array(K * (D + 1)) }, config], "INVALID_SHAPE", "head.weight"],
     ["bias of another length", () => [data, { ...biasedHead(), bias: new Float64Array(K + 1) }, config], "INVALID_SHAPE", "head.bias"],

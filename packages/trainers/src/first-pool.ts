@@ -26,7 +26,7 @@ export const FIRST_POOLS: readonly FirstPool[] = ["labeled", "labeled+unlabeled"
 export function firstPool(which: FirstPool, labeled: Pool, pseudoLabels: Int32Array | undefined): Pool {
   if (which === "labeled") return labeled;
   if (pseudoLabels === undefined) {
-    throw new SelmixError("INVALID_ARGUMENT", `first pool "${which}" draws x1 from the unlabelled split too: it needs semi-supervised fine-tuning (--semi-supervised)`);
+    throw new SelmixError("INVALID_ARGUMENT", `first pool "${which}" draws x1 from the unlabelled split too: it needs an unlabelled split (the data's \`unlabeled\`)`);
   }
   const n = labeled.indices.length;
   const indices = new Int32Array(n + pseudoLabels.length);

@@ -405,7 +405,8 @@ export async function pretrainFixMatch(
   // log target of the alignment: the labelled prior when the unlabelled loss assumes it, else uniform (a constant)
   const logTarget = unlabeledAdjustment === undefined ? new Array<number>(k).fill(0) : counts.map((c) => Math.log(c / labeled.indices.length));
   const alignmentOf = (): Float32Array | undefined => (align ? Float32Array.from(state.marginal!, (m, c) => logTarget[c]! - Math.log(m)) : undefined);
-  const posteriorOffset = estimate || align ? 4 : -1;
+  // the mean weak-view posterior under the current adjustment: the prior estimate's E-step and the alignment's m
+  const needsPosterior = estimate || align;
   let bestWeights: NamedArray[] | undefined;
   let parts = [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
   let step = state.step;
@@ -452,7 +453,7 @@ export async function pretrainFixMatch(
         const { grads, values } = await workers.step(batch, {
           ...(adjustU === undefined ? {} : { unlabeledAdjustment: adjustU }),
           ...(alignment === undefined ? {} : { alignment }),
-          weakPosterior: estimate || align,
+          weakPosterior: needsPosterior,
         });
         sgd.step(grads, lr);
         parts = [...values];
@@ -470,9 +471,8 @@ export async function pretrainFixMatch(
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.logits(x, true);
             const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined, undefined, alignT);
-            // the mean posterior of the weak views under the current adjustment: the prior estimate's E-step, the alignment's m
             const scalars = tf.stack([sup, unsup, maskRate]);
-            extra = tf.keep(posteriorOffset > 0 ? tf.concat([scalars, weakPosterior(logits, b, u, (adjustU as tf.Tensor1D | undefined) ?? tf.zeros([k]))]) : scalars);
+            extra = tf.keep(needsPosterior ? tf.concat([scalars, weakPosterior(logits, b, u, (adjustU as tf.Tensor1D | undefined) ?? tf.zeros([k]))]) : scalars);
             return total;
           }, trainVars);
           sgd.step(grads, lr);
@@ -484,8 +484,9 @@ export async function pretrainFixMatch(
         parts = Array.from(await out.data());
         out.dispose();
       }
-      if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[posteriorOffset + c]!);
-      if (align) state.marginal = state.marginal!.map((m, c) => 0.99 * m + 0.01 * parts[posteriorOffset + c]!);
+      // parts: total, supervised, unsupervised, mask rate, then the posterior
+      if (estimate) state.prior = state.prior!.map((p, c) => 0.99 * p + 0.01 * parts[4 + c]!);
+      if (align) state.marginal = state.marginal!.map((m, c) => 0.99 * m + 0.01 * parts[4 + c]!);
       const loss = parts[0]!;
       if (!Number.isFinite(loss)) throw new SelmixError("INVALID_VALUE", `FixMatch loss became ${loss} at step ${step}; lower the learning rate`);
       ema?.update();
