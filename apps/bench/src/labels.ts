@@ -13,9 +13,9 @@ export const OBJECTIVE_LABELS: Readonly<Record<ObjectiveName, string>> = {
   "h-mean-min-coverage": "H-mean s.t. min coverage",
 };
 
-/** A FixMatch-LA candidate as the tables name it: its unlabelled prior, "aligned" with distribution alignment. */
+/** A FixMatch-LA candidate as the tables name it: its unlabelled prior, "+ alignment" with distribution alignment. */
 export function fixMatchVariantLabel(v: FixMatchVariant): string {
-  return v.distributionAlignment === true ? `${v.unlabeledPrior}, aligned` : v.unlabeledPrior;
+  return v.distributionAlignment === true ? `${v.unlabeledPrior} + alignment` : v.unlabeledPrior;
 }
 
 /** x₁'s pools as the tables name them. */

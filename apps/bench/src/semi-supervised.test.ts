@@ -70,7 +70,7 @@ describe("semi-supervised jobs", () => {
     const starts = (id: string) => jobs.filter((j) => j.rows[0]!.id === id).map((j) => j.pretrain);
     for (const p of starts("fixmatch-la")) {
       if (p.kind !== "fixmatch") throw new Error("a FixMatch start");
-      expect([p.config, ...(p.alternatives ?? [])].map(fixMatchVariantLabel)).toEqual(["estimated", "uniform", "uniform, aligned"]);
+      expect([p.config, ...(p.alternatives ?? [])].map(fixMatchVariantLabel)).toEqual(["estimated", "uniform", "uniform + alignment"]);
       // the alternatives differ in the prior and the alignment only
       for (const a of p.alternatives!) expect({ ...a, unlabeledPrior: p.config.unlabeledPrior, distributionAlignment: undefined }).toEqual({ ...p.config, distributionAlignment: undefined });
     }
