@@ -62,6 +62,19 @@ describe("semi-supervised runs", () => {
     expect(r.stderr).toBe("selmix: INVALID_VALUE: distribution alignment needs a fixed target prior (uniform or labelled); the estimated prior is already the pseudo-labels' running mean\n");
   });
 
+  test("a FixMatch setting on a supervised run is a one-line coded error, not silently ignored", async () => {
+    for (const [flags, named] of [
+      [["--mu", "3"], "--mu"],
+      [["--distribution-alignment"], "--distribution-alignment"],
+      [["--no-ema-warmup"], "--no-ema-warmup"],
+      [["--rand-augment-magnitude", "3"], "--rand-augment-magnitude"],
+    ] as const) {
+      const r = await runCli(["pretrain", "--out", join(dir, "stray"), ...ssl, "--method", "la", "--steps", "5", ...flags]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(`selmix: INVALID_ARGUMENT: ${named} is a FixMatch setting: it needs --method fixmatch or fixmatch-la, not la\n`);
+    }
+  });
+
   test("FixMatch without unlabelled data is a one-line coded error", async () => {
     const r = await runCli(["pretrain", "--out", join(dir, "bad"), "--n1", "100", "--rho", "10", "--val-per-class", "20", "--method", "fixmatch", "--backend", "wasm"]);
     expect(r.exitCode).toBe(1);

@@ -218,6 +218,11 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
   if (!fm && input.padding !== undefined && (input.augment ?? d.augment) !== "weak") {
     throw new SelmixError("INVALID_ARGUMENT", "--padding is the weak augmentation's: add --augment weak (FixMatch always uses it)");
   }
+  const stray = fm ? undefined : FIXMATCH_OPTION_KEYS.find((key) => (key === "emaWarmup" ? input.emaWarmup === false : key !== "padding" && input[key] !== undefined));
+  if (stray !== undefined) {
+    const flag = stray === "emaWarmup" ? "--no-ema-warmup" : `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new SelmixError("INVALID_ARGUMENT", `${flag} is a FixMatch setting: it needs --method fixmatch or fixmatch-la, not ${method}`);
+  }
   if (fm && splits.unlabeled.indices.length === 0) {
     throw new SelmixError("INVALID_ARGUMENT", `--method ${method} needs unlabelled data: use --profile semi-supervised (or cifar100, stl10)`);
   }
