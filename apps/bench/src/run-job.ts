@@ -4,14 +4,14 @@ import { createManifest, loadSource, resolveProfile, type Source, type SourceNam
 import { confusionFromPredictions, createObjective, evaluateMetrics, type MetricReport } from "@selmix/metrics";
 import { activeBackend, createModel, loadCheckpoint, type Model } from "@selmix/models";
 import { adjustedPredictions, fitPosthoc } from "@selmix/posthoc";
-import { evaluate, type FinetuneConfig, type FinetuneResult, finetune, predict } from "@selmix/trainers";
+import { DEFAULT_FIRST_POOL, evaluate, type FinetuneConfig, type FinetuneResult, type FirstPool, finetune, predict } from "@selmix/trainers";
 import { hashOf } from "./hash.ts";
 import { pretrainCached } from "./pretrain-cache.ts";
 import { jobRowsDir, rowProgress } from "./row-progress.ts";
 import { mean } from "./stats.ts";
 import type { Job, JobResult, RowResult, RowSpec } from "./types.ts";
 
-const poolOf = (c: FinetuneConfig): NonNullable<FinetuneConfig["firstPool"]> => c.firstPool ?? "labeled";
+const poolOf = (c: FinetuneConfig): FirstPool => c.firstPool ?? DEFAULT_FIRST_POOL;
 
 const sources = new Map<string, Promise<Source>>();
 

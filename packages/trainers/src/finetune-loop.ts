@@ -3,7 +3,7 @@ import { writeFileAtomic } from "@selmix/core/node";
 import type { Objective, ObjectiveState } from "@selmix/metrics";
 import { createPairSampler, type PairBatch, type PairSampler, type Pool, pseudoLabelPool } from "@selmix/samplers";
 import { yieldToEventLoop } from "./event-loop.ts";
-import { FIRST_POOLS, firstPool } from "./first-pool.ts";
+import { DEFAULT_FIRST_POOL, FIRST_POOLS, firstPool } from "./first-pool.ts";
 import type { FinetuneConfig, FinetuneResult } from "./finetune.ts";
 import { MIX_LABELS, MIXING_MODES, stepLambdas } from "./input-mixing.ts";
 import { policyExplores, policyMixes } from "./policies.ts";
@@ -205,7 +205,7 @@ export async function runFinetuneLoop<S>(
     if (step >= config.steps) return true;
     const pseudo = data.unlabeledCount === undefined ? undefined : await learner.pseudoLabels();
     const partner: Pool = pseudo === undefined ? labeledPool : pseudoLabelPool(rowIds(pseudo.length), { classes: pseudo });
-    const first = firstPool(config.firstPool ?? "labeled", labeledPool, pseudo);
+    const first = firstPool(config.firstPool ?? DEFAULT_FIRST_POOL, labeledPool, pseudo);
     sampler = createPairSampler({ distribution: io.pairDistribution ?? r.distribution, numClasses: k, first, partner, rng, exploration: policyExplores(config.policy) });
     state.maxGainHistory = [...state.maxGainHistory, r.diagnostics.maxGain];
     return config.earlyStop && gainConverged(state.maxGainHistory);

@@ -17,6 +17,9 @@ export type FirstPool = "labeled" | "labeled+unlabeled";
  */
 export const FIRST_POOLS: readonly FirstPool[] = ["labeled", "labeled+unlabeled"];
 
+/** The pool of a config that names none: the paper's. */
+export const DEFAULT_FIRST_POOL: FirstPool = "labeled";
+
 /**
  * x₁'s pool at a refresh. Row numbers: the labelled rows 0..n−1, then unlabelled row u as n + u (its label the
  * current pseudo-label, never its true one).

@@ -281,14 +281,16 @@ export function fixMatchLoss(
 }
 
 /**
- * The E-step of the unlabelled prior estimate: the mean softmax of the weak views (rows `[b, b + u)` of `logits`)
- * under the adjustment `adjustU` (K values). With `totalU` the mean is this shard's share: the sum over its rows
+ * The E-step of the unlabelled prior estimate, and the running mean distribution alignment divides by: the mean
+ * softmax of the weak views (rows `[b, b + u)` of `logits`) under the adjustment `adjustU` (K values; none when
+ * absent). With `totalU` the mean is this shard's share: the sum over its rows
  * divided by the full batch's mu·B, so the shards' shares add up to the full-batch mean (data parallel).
  *
  * @internal Exported for the gradient workers.
  */
-export function weakPosterior(logits: tf.Tensor2D, b: number, u: number, adjustU: tf.Tensor1D, totalU?: number): tf.Tensor1D {
-  const posterior = tf.softmax(tf.add(tf.slice(logits, [b, 0], [u, logits.shape[1]]), adjustU));
+export function weakPosterior(logits: tf.Tensor2D, b: number, u: number, adjustU: tf.Tensor1D | undefined, totalU?: number): tf.Tensor1D {
+  const weak = tf.slice(logits, [b, 0], [u, logits.shape[1]]);
+  const posterior = tf.softmax(adjustU === undefined ? weak : tf.add(weak, adjustU));
   return (totalU === undefined ? tf.mean(posterior, 0) : tf.div(tf.sum(posterior, 0), totalU)) as tf.Tensor1D;
 }
 
@@ -403,7 +405,7 @@ export async function pretrainFixMatch(
   const align = config.distributionAlignment === true;
   if (align && (state.marginal === undefined || state.marginal === null)) state.marginal = new Array<number>(k).fill(1 / k);
   // log target of the alignment: the labelled prior when the unlabelled loss assumes it, else uniform (a constant)
-  const logTarget = unlabeledAdjustment === undefined ? new Array<number>(k).fill(0) : counts.map((c) => Math.log(c / labeled.indices.length));
+  const logTarget = unlabeledAdjustment === undefined ? new Float32Array(k) : logPriorAdjustment(counts, 1);
   const alignmentOf = (): Float32Array | undefined => (align ? Float32Array.from(state.marginal!, (m, c) => logTarget[c]! - Math.log(m)) : undefined);
   // the mean weak-view posterior under the current adjustment: the prior estimate's E-step and the alignment's m
   const needsPosterior = estimate || align;
@@ -472,7 +474,7 @@ export async function pretrainFixMatch(
             const logits = model.logits(x, true);
             const [total, sup, unsup, maskRate] = fixMatchLoss(logits, y, b, u, config.threshold, config.lambdaU, adjustment, adjustU as tf.Tensor1D | undefined, undefined, alignT);
             const scalars = tf.stack([sup, unsup, maskRate]);
-            extra = tf.keep(needsPosterior ? tf.concat([scalars, weakPosterior(logits, b, u, (adjustU as tf.Tensor1D | undefined) ?? tf.zeros([k]))]) : scalars);
+            extra = tf.keep(needsPosterior ? tf.concat([scalars, weakPosterior(logits, b, u, adjustU as tf.Tensor1D | undefined)]) : scalars);
             return total;
           }, trainVars);
           sgd.step(grads, lr);

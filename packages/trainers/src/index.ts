@@ -4,7 +4,7 @@ export { evaluate, predict } from "./evaluate.ts";
 export type { Evaluation, Predictions } from "./evaluate.ts";
 export { defaultFinetuneConfig, finetune } from "./finetune.ts";
 export type { FinetuneConfig, FinetuneData, FinetuneIo, FinetuneResult } from "./finetune.ts";
-export { FIRST_POOLS } from "./first-pool.ts";
+export { DEFAULT_FIRST_POOL, FIRST_POOLS } from "./first-pool.ts";
 export type { FirstPool } from "./first-pool.ts";
 export { headPredict, headSgdStep } from "./linear-head.ts";
 export type { LinearHead } from "./linear-head.ts";

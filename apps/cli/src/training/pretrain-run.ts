@@ -36,7 +36,7 @@ import {
   UNLABELED_PRIORS,
 } from "@selmix/trainers";
 import { z } from "zod";
-import { validateOptions } from "../config-file.ts";
+import { flagName, validateOptions } from "../config-file.ts";
 import { createProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type RunContext, withRunListener, workersKey } from "./common.ts";
 import { assertSameRun, openRunDir, writeJson } from "./run-dir.ts";
@@ -220,7 +220,7 @@ function resolveConfig(input: PretrainInput, profile: ProfileParams, splits: Spl
   }
   const stray = fm ? undefined : FIXMATCH_OPTION_KEYS.find((key) => (key === "emaWarmup" ? input.emaWarmup === false : key !== "padding" && input[key] !== undefined));
   if (stray !== undefined) {
-    const flag = stray === "emaWarmup" ? "--no-ema-warmup" : `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = stray === "emaWarmup" ? "--no-ema-warmup" : flagName(stray);
     throw new SelmixError("INVALID_ARGUMENT", `${flag} is a FixMatch setting: it needs --method fixmatch or fixmatch-la, not ${method}`);
   }
   if (fm && splits.unlabeled.indices.length === 0) {

@@ -1,6 +1,7 @@
 import { SelmixError } from "@selmix/core";
 import { type ClassPrior, OBJECTIVE_NAMES, type ObjectiveOptions } from "@selmix/metrics";
 import {
+  DEFAULT_FIRST_POOL,
   FIRST_POOLS,
   type FinetuneConfig,
   type FirstPool,
@@ -62,9 +63,9 @@ export const firstPoolHelp = (unlabelled: string): string =>
  * @throws `SelmixError` `INVALID_ARGUMENT` for `labeled+unlabeled` without unlabelled data.
  */
 export function firstPoolKey(firstPool: FirstPool | undefined, hasUnlabelled: boolean, needs: string): { readonly firstPool?: FirstPool } {
-  const pool = firstPool ?? "labeled";
-  if (pool !== "labeled" && !hasUnlabelled) throw new SelmixError("INVALID_ARGUMENT", `--first-pool ${pool} draws x1 from the unlabelled split too: add ${needs}`);
-  return pool === "labeled" ? {} : { firstPool: pool };
+  const pool = firstPool ?? DEFAULT_FIRST_POOL;
+  if (pool !== DEFAULT_FIRST_POOL && !hasUnlabelled) throw new SelmixError("INVALID_ARGUMENT", `--first-pool ${pool} draws x1 from the unlabelled split too: add ${needs}`);
+  return pool === DEFAULT_FIRST_POOL ? {} : { firstPool: pool };
 }
 
 /** Adds the objective's options (`--rate` ... `--lambda-max`, read by {@link objectiveOptionsFrom}) to a command. */

@@ -36,8 +36,7 @@ function lossParts(model: Model, loss: ShardLoss, t: Record<string, tf.Tensor>, 
       const alignment = extras.alignment === undefined ? undefined : tf.tensor1d(extras.alignment);
       const lossValues = fixMatchLoss(logits, labels, b, u, loss.threshold, loss.lambdaU, adjustment, adjustU, { b: totals.labels!, u: totals.weak! }, alignment);
       if (!extras.weakPosterior) return lossValues;
-      const posterior = weakPosterior(logits, b, u, adjustU ?? tf.zeros([logits.shape[1]]), totals.weak!);
-      return [...lossValues, ...(tf.unstack(posterior) as tf.Scalar[])];
+      return [...lossValues, ...(tf.unstack(weakPosterior(logits, b, u, adjustU, totals.weak!)) as tf.Scalar[])];
     }
     case "mixup":
       return [mixupLoss(model, t, totals.labels)];
